@@ -1,0 +1,127 @@
+from django.conf import settings
+from django.db import models
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _, ngettext
+
+from licensemgr.formatting import format_instant
+from organizations.models import Organization
+
+
+class AppendOnlyError(Exception):
+    """History events are evidence: they are never changed or deleted."""
+
+
+class EventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("History events cannot be updated.")
+
+    def delete(self):
+        raise AppendOnlyError("History events cannot be deleted.")
+
+
+class Event(models.Model):
+    """One action of a person, of installed software or of the scheduler."""
+
+    class Action(models.TextChoices):
+        ORGANIZATION_CREATED = "organization_created", _("Organization created")
+        TRIAL_STARTED = "trial_started", _("Trial started")
+        ACTIVATED = "activated", _("Activated, terms accepted")
+        KEY_REDEEMED = "key_redeemed", _("License key redeemed")
+        USAGE_CHANGED = "usage_changed", _("Usage changed")
+        LICENSES_CONSUMED = "licenses_consumed", _("Licenses consumed")
+
+    class ActorKind(models.TextChoices):
+        PERSON = "person", _("Person")
+        SOFTWARE = "software", _("Installed software")
+        SYSTEM = "system", _("System")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="events")
+    occurred_at = models.DateTimeField(_("when"), db_index=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
+    # No database constraint: deleting an account must not rewrite its
+    # events, so actor_id keeps the id it had and actor_name the name.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )
+    actor_name = models.CharField(_("who"), max_length=254)
+    product = models.ForeignKey(
+        "licensing.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["organization", "-occurred_at", "-id"], name="event_org_time"),
+            models.Index(fields=["organization", "action", "-occurred_at"], name="event_org_action"),
+            models.Index(fields=["organization", "product", "-occurred_at"], name="event_org_product"),
+            models.Index(fields=["organization", "actor", "-occurred_at"], name="event_org_actor"),
+        ]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor_name}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("History events cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("History events cannot be deleted.")
+
+    def summary(self) -> str:
+        """Describe what happened, in the reader's language."""
+        d = self.details
+        product = d.get("product_name", "")
+        if self.action == self.Action.ORGANIZATION_CREATED:
+            return _("Created the organization %(name)s.") % {"name": d.get("name", "")}
+        if self.action == self.Action.TRIAL_STARTED:
+            return _("Started a %(days)s-day trial of %(product)s.") % {
+                "days": d.get("trial_days"), "product": product,
+            }
+        if self.action == self.Action.ACTIVATED:
+            text = _(
+                "Activated %(product)s and accepted its terms, version %(version)s, "
+                "with a usage of %(usage)s."
+            ) % {"product": product, "version": d.get("terms_version"), "usage": d.get("usage")}
+            return " ".join([text, _consumption_text(d)])
+        if self.action == self.Action.KEY_REDEEMED:
+            text = ngettext(
+                "Redeemed license key …%(last)s with %(count)s license of %(product)s.",
+                "Redeemed license key …%(last)s with %(count)s licenses of %(product)s.",
+                d.get("licenses", 0),
+            ) % {"last": d.get("key_end", ""), "count": d.get("licenses"), "product": product}
+            return " ".join([text, _consumption_text(d)])
+        if self.action == self.Action.USAGE_CHANGED:
+            text = _("Changed the usage of %(product)s from %(old)s to %(new)s.") % {
+                "product": product, "old": d.get("old_usage"), "new": d.get("new_usage"),
+            }
+            return " ".join([text, _consumption_text(d)])
+        if self.action == self.Action.LICENSES_CONSUMED:
+            return _consumption_text(d)
+        return self.get_action_display()
+
+
+def _consumption_text(details: dict) -> str:
+    consumed = details.get("consumed", 0)
+    stored = details.get("stored", 0)
+    parts = []
+    if consumed:
+        parts.append(ngettext(
+            "%(count)s license consumed.", "%(count)s licenses consumed.", consumed
+        ) % {"count": consumed})
+    if stored:
+        parts.append(ngettext(
+            "%(count)s license stored in the Wallet.",
+            "%(count)s licenses stored in the Wallet.", stored,
+        ) % {"count": stored})
+    grace_end = parse_datetime(details.get("grace_ends_at") or "")
+    if grace_end:
+        parts.append(_("Grace period until %(end)s.") % {"end": format_instant(grace_end)})
+    return " ".join(parts)

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from organizations import views as organization_views
+
+urlpatterns = [
+    path("", organization_views.home, name="home"),
+    path("where-to-buy/", organization_views.where_to_buy, name="where_to_buy"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("orgs/", include("organizations.urls")),
+    path("orgs/<slug:slug>/", include("licensing.urls")),
+    path("orgs/<slug:slug>/wallet/", include("wallet.urls")),
+    path("orgs/<slug:slug>/history/", include("history.urls")),
+]

@@ -1,0 +1,33 @@
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from history.models import Event
+from history.services import record_event
+
+from .models import Membership, Organization, Role
+
+
+def create_organization(*, name: str, country: str, time_zone: str, creator) -> Organization:
+    """Create an organization with ``creator`` as its first admin."""
+    base = slugify(name)[:50] or "organization"
+    for attempt in range(1, 100):
+        slug = base if attempt == 1 else f"{base}-{attempt}"
+        try:
+            with transaction.atomic():
+                organization = Organization.objects.create(
+                    name=name, slug=slug, country=country, time_zone=time_zone
+                )
+                Membership.objects.create(organization=organization, user=creator, role=Role.ADMIN)
+                record_event(
+                    organization=organization,
+                    action=Event.Action.ORGANIZATION_CREATED,
+                    at=timezone.now(),
+                    actor=creator,
+                    details={"name": name, "country": str(country), "time_zone": time_zone},
+                )
+                return organization
+        except IntegrityError:
+            # The slug is taken; try the next suffix.
+            continue
+    raise RuntimeError(f"No free slug for organization name {name!r}")

@@ -1,0 +1,57 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_countries import countries
+
+from .forms import OrganizationForm
+from .models import Membership, Reseller
+from .services import create_organization as create_organization_service
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("organizations:select")
+    return render(request, "organizations/home.html")
+
+
+@login_required
+def select_organization(request):
+    memberships = (
+        Membership.objects.filter(user=request.user)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+    return render(request, "organizations/select.html", {"memberships": memberships})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create_organization(request):
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        organization = create_organization_service(
+            name=form.cleaned_data["name"],
+            country=form.cleaned_data["country"],
+            time_zone=form.cleaned_data["time_zone"],
+            creator=request.user,
+        )
+        return redirect("licensing:overview", slug=organization.slug)
+    return render(request, "organizations/create.html", {"form": form})
+
+
+def where_to_buy(request):
+    """List resellers and system integrators, for one country at a time."""
+    country = request.GET.get("country", "").upper()
+    if country and country not in countries:
+        country = ""
+    listed = dict.fromkeys(Reseller.objects.values_list("country", flat=True).order_by("country"))
+    resellers = Reseller.objects.filter(country=country) if country else Reseller.objects.none()
+    return render(request, "organizations/where_to_buy.html", {
+        "country": country,
+        "country_name": countries.name(country) if country else "",
+        "countries": [(code, countries.name(code)) for code in listed],
+        "resellers": resellers,
+        "vendor_sales_url": settings.VENDOR_SALES_URL,
+    })
