@@ -125,3 +125,26 @@ def _consumption_text(details: dict) -> str:
     if grace_end:
         parts.append(_("Grace period until %(end)s.") % {"end": format_instant(grace_end)})
     return " ".join(parts)
+
+
+class Submission(models.Model):
+    """A state-changing request already carried out, found again by its token.
+
+    Forms and API calls carry a token made when the form was shown. A
+    replay of the token (a double click, back-and-resubmit, a retried
+    request) gets the stored result instead of acting again.
+    """
+
+    token = models.UUIDField(_("token"), unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    result = models.JSONField(_("result"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
