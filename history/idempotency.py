@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 
+from licensemgr.db import retry_on_conflict
+
 from .models import Submission
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ def fingerprint_of(scope: str, data: dict) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+@retry_on_conflict
 def run_once(
     *,
     token: uuid.UUID,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from history.models import Event
 from history.services import actor_name_of, record_event
+from licensemgr.db import retry_on_conflict
 from organizations.models import Organization
 from wallet.services import consume_shortfall, lock_product
 
@@ -39,6 +40,7 @@ class ActivationRequest:
     terms: Terms
 
 
+@retry_on_conflict
 def start_trial(*, organization: Organization, product: Product, actor) -> Trial:
     """Start the one trial that an organization gets of a product."""
     if not product.is_available:
@@ -76,6 +78,7 @@ def start_trial(*, organization: Organization, product: Product, actor) -> Trial
     return trial
 
 
+@retry_on_conflict
 def activate_products(
     *, organization: Organization, requests: list[ActivationRequest], actor
 ) -> list[Subscription]:
@@ -159,6 +162,7 @@ def _activate(
     return subscription
 
 
+@retry_on_conflict
 def set_usage(*, organization: Organization, product: Product, usage: int, actor) -> int:
     """Record the units in use now and close or open a shortfall.
 

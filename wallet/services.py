@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from history.models import Event
+from licensemgr.db import retry_on_conflict
 from history.services import record_event
 from licensing.models import Product, Subscription, SubscriptionPeriod
 from licensing.periods import current_period
@@ -155,6 +156,7 @@ def plan_redemption(*, organization: Organization, key_text: str) -> RedemptionP
     return _plan(key, locked)
 
 
+@retry_on_conflict
 def redeem_key(*, organization: Organization, key_text: str, actor) -> Redemption:
     """Credit all of a key's licenses to the wallet, then close the shortfall.
 
