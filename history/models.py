@@ -29,6 +29,7 @@ class Event(models.Model):
         KEY_REDEEMED = "key_redeemed", _("License key redeemed")
         USAGE_CHANGED = "usage_changed", _("Usage changed")
         LICENSES_CONSUMED = "licenses_consumed", _("Licenses consumed")
+        WALLET_CORRECTED = "wallet_corrected", _("Wallet corrected by staff")
 
     class ActorKind(models.TextChoices):
         PERSON = "person", _("Person")
@@ -105,6 +106,10 @@ class Event(models.Model):
             return " ".join([text, _consumption_text(d)])
         if self.action == self.Action.LICENSES_CONSUMED:
             return _consumption_text(d)
+        if self.action == self.Action.WALLET_CORRECTED:
+            return _("Corrected the Wallet's %(product)s licenses by %(change)+d: %(reason)s") % {
+                "product": product, "change": d.get("change", 0), "reason": d.get("reason", ""),
+            }
         return self.get_action_display()
 
 

@@ -256,3 +256,61 @@ def _find_usable_key(parsed: ParsedKey, *, organization: Organization, lock: boo
         )
         raise RedeemError("unusable")
     return key
+
+
+class CorrectionError(Exception):
+    """A correction that would break the wallet's rules; ``code`` keys its message."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@retry_on_conflict
+def correct_balance(
+    *, organization: Organization, product: Product, change: int, reason: str, actor
+) -> LedgerEntry:
+    """Add or remove licenses by hand, as ops staff do after a support case.
+
+    The reason is kept in the ledger and in History. A correction never
+    takes a wallet below zero and never touches consumed licenses.
+    """
+    reason = reason.strip()
+    if change == 0:
+        raise CorrectionError("zero")
+    if not reason:
+        raise CorrectionError("no_reason")
+
+    with transaction.atomic():
+        now = timezone.now()
+        locked = lock_product(organization=organization, product=product, now=now)
+        balance = locked.balance
+        if balance.licenses + change < 0:
+            raise CorrectionError("below_zero")
+
+        balance.licenses += change
+        balance.save(update_fields=["licenses"])
+        entry = LedgerEntry.objects.create(
+            organization=organization,
+            product=product,
+            kind=LedgerEntry.Kind.CORRECTION,
+            change=change,
+            balance_after=balance.licenses,
+            created_at=now,
+            actor=actor,
+            note=reason[:200],
+        )
+        record_event(
+            organization=organization,
+            action=Event.Action.WALLET_CORRECTED,
+            at=now,
+            actor=actor,
+            product=product,
+            details={"change": change, "reason": reason[:200], "balance_after": balance.licenses},
+        )
+
+    logger.info(
+        "Corrected wallet of organization %s, product %s by %+d",
+        organization.pk, product.code, change,
+    )
+    return entry
