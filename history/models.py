@@ -30,6 +30,7 @@ class Event(models.Model):
         USAGE_CHANGED = "usage_changed", _("Usage changed")
         LICENSES_CONSUMED = "licenses_consumed", _("Licenses consumed")
         WALLET_CORRECTED = "wallet_corrected", _("Wallet corrected by staff")
+        RENEWED = "renewed", _("Subscription renewed")
 
     class ActorKind(models.TextChoices):
         PERSON = "person", _("Person")
@@ -106,6 +107,13 @@ class Event(models.Model):
             return " ".join([text, _consumption_text(d)])
         if self.action == self.Action.LICENSES_CONSUMED:
             return _consumption_text(d)
+        if self.action == self.Action.RENEWED:
+            text = _("Renewed %(product)s for year %(number)s at a usage of %(usage)s.") % {
+                "product": product, "number": d.get("period_number"), "usage": d.get("usage"),
+            }
+            if not d.get("consumed") and d.get("usage"):
+                text = " ".join([text, _("The Wallet could not cover the renewal.")])
+            return " ".join([text, _consumption_text(d)])
         if self.action == self.Action.WALLET_CORRECTED:
             return _("Corrected the Wallet's %(product)s licenses by %(change)+d: %(reason)s") % {
                 "product": product, "change": d.get("change", 0), "reason": d.get("reason", ""),

@@ -27,6 +27,7 @@ EVENT_ACTIONS_OF_KIND = {
         Event.Action.ACTIVATED,
         Event.Action.USAGE_CHANGED,
         Event.Action.LICENSES_CONSUMED,
+        Event.Action.RENEWED,
     },
     LedgerEntry.Kind.CORRECTION: {Event.Action.WALLET_CORRECTED},
 }

@@ -17,6 +17,7 @@ from history.models import Event
 from licensemgr.db import retry_on_conflict
 from history.services import record_event
 from licensing.models import Product, Subscription, SubscriptionPeriod
+from licensing.calendar import anniversary, grace_end
 from licensing.periods import current_period
 from organizations.models import Organization
 
@@ -69,6 +70,7 @@ class LockedProduct:
     balance: WalletBalance
     subscription: Subscription | None
     period: SubscriptionPeriod | None
+    renewals: int = 0
 
     @property
     def shortfall(self) -> int:
@@ -77,29 +79,92 @@ class LockedProduct:
         return max(0, self.subscription.usage - self.period.licensed_units)
 
 
-def lock_product(*, organization: Organization, product: Product, now: datetime.datetime) -> LockedProduct:
+def lock_product(
+    *, organization: Organization, product: Product, now: datetime.datetime,
+    skip_locked: bool = False,
+) -> LockedProduct | None:
     """Lock the wallet balance, then the subscription and its current period.
 
     Must run inside a transaction, after any license key lock. The balance
     row is created on first use; ``ignore_conflicts`` makes two first uses
-    at once meet on the unique constraint instead of failing.
+    at once meet on the unique constraint instead of failing. With
+    ``skip_locked``, returns None instead of waiting when another
+    transaction holds the balance.
     """
     WalletBalance.objects.bulk_create(
         [WalletBalance(organization=organization, product=product, licenses=0)],
         ignore_conflicts=True,
     )
-    balance = WalletBalance.objects.select_for_update().get(
-        organization=organization, product=product
+    balance = (
+        WalletBalance.objects.select_for_update(skip_locked=skip_locked)
+        .filter(organization=organization, product=product)
+        .first()
     )
+    if balance is None:
+        return None
     subscription = (
         Subscription.objects.select_for_update()
         .filter(organization=organization, product=product)
         .first()
     )
-    period = None
+    locked = LockedProduct(balance=balance, subscription=subscription, period=None)
     if subscription is not None:
-        period = current_period(subscription, now, lock=True)
-    return LockedProduct(balance=balance, subscription=subscription, period=period)
+        # Renewals due by now come first, so that no operation acts on a
+        # year that has ended.
+        locked.renewals = renew_through(locked=locked, organization=organization, now=now)
+        locked.period = current_period(subscription, now, lock=True)
+    return locked
+
+
+def renew_through(*, locked: LockedProduct, organization: Organization, now: datetime.datetime) -> int:
+    """Write each renewal due by ``now``, effective at its anniversary.
+
+    A renewal takes as many licenses as the usage from the wallet, or none
+    when the wallet cannot cover them all; then a 30-day grace period
+    starts at the anniversary. Anniversaries count from the activation, so
+    a late pass writes the same periods as a punctual one. Returns the
+    number of renewals written.
+    """
+    subscription = locked.subscription
+    last = subscription.periods.select_for_update().order_by("-number").first()
+    tz = organization.tzinfo
+    renewals = 0
+    while last.ends_at <= now:
+        start = last.ends_at
+        period = SubscriptionPeriod.objects.create(
+            subscription=subscription,
+            number=last.number + 1,
+            starts_at=start,
+            ends_at=anniversary(subscription.activated_at, last.number + 1, tz),
+        )
+        locked.period = period
+        consumed = consume_shortfall(locked=locked, actor=None, now=start, note="renewal")
+        if locked.shortfall > 0:
+            period.grace_ends_at = grace_end(start, tz)
+            period.save(update_fields=["grace_ends_at"])
+
+        record_event(
+            organization=organization,
+            action=Event.Action.RENEWED,
+            at=start,
+            actor_kind=Event.ActorKind.SYSTEM,
+            product=subscription.product,
+            details={
+                "period_number": period.number,
+                "usage": subscription.usage,
+                "consumed": consumed,
+                "starts_at": period.starts_at.isoformat(),
+                "ends_at": period.ends_at.isoformat(),
+                "grace_ends_at": period.grace_ends_at.isoformat() if period.grace_ends_at else None,
+            },
+        )
+        logger.info(
+            "Renewed subscription %s for period %s: usage %s, %s consumed",
+            subscription.pk, period.number, subscription.usage, consumed,
+        )
+        last = period
+        renewals += 1
+    return renewals
 
 
 def consume_shortfall(

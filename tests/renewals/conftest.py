@@ -1,0 +1,1 @@
+from ..ledger.conftest import postgresql_only  # noqa: F401
