@@ -71,7 +71,7 @@ class Trial(models.Model):
         constraints = [
             # A product has one trial per organization, ever.
             models.UniqueConstraint(fields=["organization", "product"], name="trial_once_per_product"),
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("started_at")), name="trial_ends_after_start"),
+            models.CheckConstraint(condition=Q(ends_at__gte=models.F("started_at")), name="trial_ends_after_start"),
         ]
         indexes = [models.Index(fields=["ends_at"])]
 

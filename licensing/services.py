@@ -99,8 +99,12 @@ def activate_products(
                 for request in sorted(requests, key=lambda r: r.product.pk)
             ]
     except IntegrityError:
-        # Another request activated one of the products at the same time.
-        logger.info("Activation in organization %s lost a race", organization.pk)
+        # The unique constraint caught a product activated by another
+        # request at the same time; the log keeps the constraint's name.
+        logger.warning(
+            "Activation in organization %s failed on a constraint", organization.pk,
+            exc_info=True,
+        )
         raise LicensingError("already_activated") from None
 
 
