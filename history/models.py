@@ -31,6 +31,10 @@ class Event(models.Model):
         LICENSES_CONSUMED = "licenses_consumed", _("Licenses consumed")
         WALLET_CORRECTED = "wallet_corrected", _("Wallet corrected by staff")
         RENEWED = "renewed", _("Subscription renewed")
+        TRIAL_ENDED = "trial_ended", _("Trial ended")
+        GRACE_ENDED = "grace_ended", _("Grace period ended")
+        REMINDER_SENT = "reminder_sent", _("Reminder sent")
+        REMINDERS_CHANGED = "reminders_changed", _("Reminder setting changed")
 
     class ActorKind(models.TextChoices):
         PERSON = "person", _("Person")
@@ -114,6 +118,26 @@ class Event(models.Model):
             if not d.get("consumed") and d.get("usage"):
                 text = " ".join([text, _("The Wallet could not cover the renewal.")])
             return " ".join([text, _consumption_text(d)])
+        if self.action == self.Action.TRIAL_ENDED:
+            return _("The trial of %(product)s ended.") % {"product": product}
+        if self.action == self.Action.GRACE_ENDED:
+            return ngettext(
+                "The grace period of %(product)s ended with %(count)s license missing: "
+                "it is unlicensed.",
+                "The grace period of %(product)s ended with %(count)s licenses missing: "
+                "it is unlicensed.",
+                d.get("shortfall", 0),
+            ) % {"product": product, "count": d.get("shortfall")}
+        if self.action == self.Action.REMINDER_SENT:
+            return ngettext(
+                "Emailed %(count)s admin: %(subject)s",
+                "Emailed %(count)s admins: %(subject)s",
+                d.get("recipients", 0),
+            ) % {"count": d.get("recipients"), "subject": d.get("subject", "")}
+        if self.action == self.Action.REMINDERS_CHANGED:
+            if d.get("enabled"):
+                return _("Turned email reminders on.")
+            return _("Turned email reminders off.")
         if self.action == self.Action.WALLET_CORRECTED:
             return _("Corrected the Wallet's %(product)s licenses by %(change)+d: %(reason)s") % {
                 "product": product, "change": d.get("change", 0), "reason": d.get("reason", ""),

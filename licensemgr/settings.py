@@ -198,6 +198,9 @@ LOGGING = {
     },
 }
 
+# The address of the product as people reach it, for links in emails.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # Where the "Where to buy licenses" page sends people whose country has no
 # listed reseller yet.
 VENDOR_SALES_URL = os.environ.get("VENDOR_SALES_URL", "")

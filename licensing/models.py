@@ -152,3 +152,40 @@ class TermsAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.terms} accepted by {self.accepted_by_name}"
+
+
+class Milestone(models.Model):
+    """A dated happening that scheduled work handles once: an end, or a reminder of one.
+
+    The unique constraint makes the pass idempotent: a worker inserts the
+    milestone in the same transaction as its effect, so a second worker,
+    or a second pass, finds it done.
+    """
+
+    class Kind(models.TextChoices):
+        TRIAL_ENDED = "trial_ended", _("Trial ended")
+        GRACE_ENDED = "grace_ended", _("Grace period ended")
+        TRIAL_END_REMINDER = "trial_end_reminder", _("Trial end reminder")
+        GRACE_END_REMINDER = "grace_end_reminder", _("Grace period end reminder")
+        RENEWAL_REMINDER = "renewal_reminder", _("Uncovered renewal reminder")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="milestones")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    due_at = models.DateTimeField(_("end it refers to"))
+    days_before = models.PositiveIntegerField(
+        _("days before"), default=0, help_text=_("0 for the end itself.")
+    )
+    handled_at = models.DateTimeField(_("handled at"))
+    recipients = models.PositiveIntegerField(_("emails sent"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "product", "kind", "due_at", "days_before"],
+                name="milestone_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.product} for {self.organization}"

@@ -54,6 +54,10 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    reminders_enabled = models.BooleanField(
+        _("email reminders"), default=True,
+        help_text=_("Email before a trial, a grace period or an uncovered renewal ends."),
+    )
     created_at = models.DateTimeField(_("joined at"), auto_now_add=True)
 
     class Meta:

@@ -31,3 +31,21 @@ def create_organization(*, name: str, country: str, time_zone: str, creator) -> 
             # The slug is taken; try the next suffix.
             continue
     raise RuntimeError(f"No free slug for organization name {name!r}")
+
+
+def set_reminders(*, membership: Membership, enabled: bool) -> bool:
+    """Turn the member's reminder emails on or off; return whether anything changed."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.reminders_enabled == enabled:
+            return False
+        membership.reminders_enabled = enabled
+        membership.save(update_fields=["reminders_enabled"])
+        record_event(
+            organization=membership.organization,
+            action=Event.Action.REMINDERS_CHANGED,
+            at=timezone.now(),
+            actor=membership.user,
+            details={"enabled": enabled},
+        )
+    return True

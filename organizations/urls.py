@@ -7,4 +7,5 @@ app_name = "organizations"
 urlpatterns = [
     path("", views.select_organization, name="select"),
     path("new/", views.create_organization, name="create"),
+    path("<slug:slug>/reminders/", views.change_reminders, name="reminders"),
 ]

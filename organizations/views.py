@@ -1,13 +1,16 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django_countries import countries
 
 from .forms import OrganizationForm
 from .models import Membership, Reseller
+from .access import organization_view
 from .services import create_organization as create_organization_service
+from .services import set_reminders
 
 
 def home(request):
@@ -55,3 +58,20 @@ def where_to_buy(request):
         "resellers": resellers,
         "vendor_sales_url": settings.VENDOR_SALES_URL,
     })
+
+
+@require_POST
+@organization_view()
+def change_reminders(request):
+    """Turn the signed-in member's reminder emails for this organization on or off.
+
+    Every member may do this, viewers included: it changes only their own mail.
+    """
+    enabled = request.POST.get("enabled") == "1"
+    if set_reminders(membership=request.membership, enabled=enabled):
+        if enabled:
+            text = _("Email reminders for %(name)s are on.")
+        else:
+            text = _("Email reminders for %(name)s are off.")
+        messages.success(request, text % {"name": request.organization.name})
+    return redirect("organizations:select")

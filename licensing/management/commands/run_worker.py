@@ -29,8 +29,9 @@ class Command(BaseCommand):
             try:
                 report = process_due()
                 logger.info(
-                    "Pass done: %s renewals, %s skipped, %s failed",
-                    report.renewals, report.skipped, report.errors,
+                    "Pass done: %s renewals, %s ends, %s reminders, %s skipped, %s failed",
+                    report.renewals, report.ends, report.reminders, report.skipped,
+                    report.errors,
                 )
             except Exception:
                 logger.exception("Pass failed; the next one starts in %s seconds", interval)
