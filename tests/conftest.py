@@ -11,6 +11,7 @@ import itertools
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.utils import timezone
 
 from licensing.models import Product, Terms
@@ -25,6 +26,14 @@ _sequence = itertools.count(1)
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # Rate limits live in the cache; one test's attempts must not limit the next.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
