@@ -8,7 +8,7 @@ check_ledger must find nothing.
 import datetime
 import itertools
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 import time_machine
@@ -48,6 +48,11 @@ class ProductModel:
     licensed: int = 0
     wallet: int = 0
     grace_ends_at: datetime.datetime | None = None
+    trial_ended_by_activation: bool = False
+    trial_end_recorded: bool = False
+    # (licensed units, grace end) of each period before the current one.
+    past_periods: list = field(default_factory=list)
+    grace_ends_recorded: set = field(default_factory=set)
 
     @property
     def shortfall(self) -> int:
@@ -65,13 +70,32 @@ class ProductModel:
         renewals = 0
         while self.activated_at is not None and self.period_end() <= now:
             start = self.period_end()
+            self.past_periods.append((self.licensed, self.grace_ends_at))
             self.periods += 1
             self.licensed = 0
+            self.grace_ends_at = None
             self.consume_shortfall()
             if self.shortfall:
                 self.grace_ends_at = grace_end(start, TZ)
             renewals += 1
         return renewals
+
+    def record_ends(self, now) -> int:
+        """Count the end events that a scheduled pass writes now."""
+        events = 0
+        trial_over = self.trial_ends_at is not None and self.trial_ends_at <= now
+        if trial_over and not self.trial_end_recorded:
+            self.trial_end_recorded = True
+            events += 0 if self.trial_ended_by_activation else 1
+        periods = [*self.past_periods, (self.licensed, self.grace_ends_at)]
+        for licensed, grace_ends_at in periods:
+            if grace_ends_at is None or grace_ends_at > now:
+                continue
+            if grace_ends_at in self.grace_ends_recorded:
+                continue
+            self.grace_ends_recorded.add(grace_ends_at)
+            events += 1 if self.usage > licensed else 0
+        return events
 
 
 class LicensingMachine(RuleBasedStateMachine):
@@ -129,6 +153,7 @@ class LicensingMachine(RuleBasedStateMachine):
         state.activated_at, state.periods, state.usage = now, 1, usage
         if state.trial_ends_at and state.trial_ends_at > now:
             state.trial_ends_at = now
+            state.trial_ended_by_activation = True
         state.consume_shortfall()
         if state.shortfall:
             state.grace_ends_at = grace_end(now, TZ)
@@ -174,6 +199,7 @@ class LicensingMachine(RuleBasedStateMachine):
         process_due()
         for state in self.model.values():
             self.events += state.renew_through(self.now())
+            self.events += state.record_ends(self.now())
 
     @invariant()
     def database_matches_model(self):
