@@ -1,7 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from organizations import views as organization_views
+
+# Staff sign in through allauth, whose rate limits and two-factor step
+# then protect the admin as well.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", organization_views.home, name="home"),
