@@ -60,8 +60,8 @@ def where_to_buy(request):
     })
 
 
-@require_POST
 @organization_view()
+@require_POST
 def change_reminders(request):
     """Turn the signed-in member's reminder emails for this organization on or off.
 
