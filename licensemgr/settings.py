@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "csp",
     "django_countries",
     "organizations",
@@ -140,6 +142,25 @@ MFA_TOTP_ISSUER = "License Manager"
 # allauth's default limits on sign-in attempts, password resets and
 # confirmation emails stay in force; the Django admin's sign-in goes
 # through allauth too (see licensemgr/urls.py), so they cover it as well.
+# Optional single sign-on with the vendor's accounts over OpenID Connect.
+# Without OIDC_CLIENT_ID the sign-in page offers email and password only.
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "vendor",
+                "name": os.environ.get("OIDC_NAME", "Vendor account"),
+                "client_id": os.environ["OIDC_CLIENT_ID"],
+                "secret": os.environ.get("OIDC_CLIENT_SECRET", ""),
+                "settings": {"server_url": os.environ.get("OIDC_SERVER_URL", "")},
+            }
+        ] if os.environ.get("OIDC_CLIENT_ID") else [],
+    },
+}
+# The vendor's identity provider has verified the address it sends.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 LOGIN_REDIRECT_URL = "organizations:select"
 LOGIN_URL = "account_login"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
