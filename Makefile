@@ -27,7 +27,10 @@ run: demo
 	@echo
 	@echo "License Manager is starting on http://127.0.0.1:$(PORT)/"
 	@echo "Sign in with the demo admin printed above. Stop the server with Ctrl+C."
+	@echo "The scheduled worker (renewals, ends, reminders) runs beside it."
 	@echo
+	$(BIN)/python manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
