@@ -1,8 +1,8 @@
 """License key format: 120 random bits in Crockford base32 plus a check character.
 
 A key reads ``XXXXX-XXXXX-XXXXX-XXXXX-XXXXC``: 24 random characters of
-5 bits each and one Luhn mod 32 check character, which catches every single
-mistyped character and every swap of two neighbours. Input is normalized
+5 bits each and one check character, which catches every single mistyped
+character and every swap of two characters. Input is normalized
 before it is checked: letter case, spaces, dashes and line breaks do not
 matter, and the look-alikes O, I and L read as 0, 1 and 1. Keys are stored
 only as their SHA-256 digest; at 120 random bits a digest cannot be
@@ -84,12 +84,43 @@ def key_digest(normalized: str) -> str:
 
 
 def check_character(body: str) -> str:
-    """Return the Luhn mod 32 check character of ``body``."""
-    base = len(ALPHABET)
+    """Return the character that makes the weighted sum of the key zero in GF(32).
+
+    Character i (its value in ``ALPHABET``) is weighted by x**i in GF(2**5)
+    modulo the primitive polynomial x**5 + x**2 + 1, so the weights of up to
+    31 positions are distinct and non-zero. A wrong character then changes
+    the sum by weight × error, never zero, and a swap of two different
+    characters by (weight_i + weight_j) × (a + b), never zero either. The
+    Luhn mod 32 scheme misses the swap of 0 and Z, which this one catches.
+    """
     total = 0
-    factor = 2
-    for char in reversed(body):
-        addend = factor * ALPHABET.index(char)
-        total += addend // base + addend % base
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[(base - total % base) % base]
+    for position, char in enumerate(body):
+        total ^= _multiply(_weight(position), ALPHABET.index(char))
+    check_weight = _weight(len(body))
+    for value in range(len(ALPHABET)):
+        if _multiply(check_weight, value) == total:
+            return ALPHABET[value]
+    raise AssertionError("every non-zero weight has an inverse in GF(32)")
+
+
+_FIELD_POLYNOMIAL = 0b100101  # x**5 + x**2 + 1
+
+
+def _multiply(a: int, b: int) -> int:
+    """Multiply two elements of GF(32), each a 5-bit polynomial over GF(2)."""
+    product = 0
+    while b:
+        if b & 1:
+            product ^= a
+        b >>= 1
+        a <<= 1
+        if a & 0b100000:
+            a ^= _FIELD_POLYNOMIAL
+    return product
+
+
+def _weight(position: int) -> int:
+    weight = 1
+    for _ in range(position):
+        weight = _multiply(weight, 0b10)
+    return weight
