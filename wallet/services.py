@@ -51,6 +51,12 @@ class RedemptionPlan:
     shortfall: int
     wallet_after: int
     grace_ends_at: datetime.datetime | None
+    activated: bool
+
+    @property
+    def from_wallet(self) -> int:
+        """Licenses consumed with the key's that were in the wallet before."""
+        return max(0, self.consume - self.licenses)
 
     @property
     def still_needed(self) -> int:
@@ -284,10 +290,13 @@ def _plan(key: LicenseKey, locked: LockedProduct) -> RedemptionPlan:
         product=key.product,
         licenses=key.licenses,
         consume=consume,
-        store=key.licenses - consume,
+        # With licenses already in the wallet, the consumption can exceed
+        # what the key carries, and then none of the key's licenses stay.
+        store=max(0, key.licenses - consume),
         shortfall=shortfall,
         wallet_after=locked.balance.licenses - consume,
         grace_ends_at=locked.period.grace_ends_at if locked.period else None,
+        activated=locked.subscription is not None,
     )
 
 

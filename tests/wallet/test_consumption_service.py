@@ -4,7 +4,9 @@ from history.models import Event
 from licensing.models import Subscription
 from licensing.services import ActivationRequest, activate_products, set_usage
 from licensing.status import Status, product_states
-from wallet.models import LedgerEntry, WalletBalance
+from wallet.issuing import MAX_KEYS_PER_BATCH, issue_keys, revoke_keys
+from wallet.keys import parse_key
+from wallet.models import LedgerEntry, LicenseKey, WalletBalance
 from wallet.services import RedeemError, plan_redemption, redeem_key
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +92,58 @@ def test_usage_growth_starts_grace_then_key_covers(organization, admin_user, pro
     period.refresh_from_db()
     assert period.licensed_units == 7
     assert balance_of(organization, product) == 0
+
+
+def test_cover_with_wallet_stores_none_of_key(organization, admin_user, product, make_keys):
+    first, second = make_keys(product, 5, count=2)
+    redeem_key(organization=organization, key_text=first, actor=admin_user)
+    activate(organization, product, 8, admin_user)
+
+    redemption = redeem_key(organization=organization, key_text=second, actor=admin_user)
+
+    assert redemption.plan.consume == 8
+    assert redemption.plan.store == 0
+    assert redemption.plan.from_wallet == 3
+    assert redemption.plan.wallet_after == 2
+    assert redemption.event.details["stored"] == 0
+    assert balance_of(organization, product) == 2
+
+
+@pytest.mark.parametrize(("activated", "expected"), [(True, True), (False, False)])
+def test_plan_tells_whether_product_is_activated(
+    organization, admin_user, product, make_keys, activated, expected
+):
+    first, second = make_keys(product, 4, count=2)
+    redeem_key(organization=organization, key_text=first, actor=admin_user)
+    if activated:
+        activate(organization, product, 4, admin_user)
+
+    plan = plan_redemption(organization=organization, key_text=second)
+
+    assert plan.activated is expected
+    assert plan.consume == 0
+    assert plan.store == 4
+
+
+def test_issuing_rejects_oversized_batch(product):
+    with pytest.raises(ValueError, match="at most 10000 keys"):
+        issue_keys(product=product, licenses=1, count=MAX_KEYS_PER_BATCH + 1)
+
+    assert not LicenseKey.objects.exists()
+
+
+def test_revoking_skips_redeemed_keys(organization, admin_user, product, make_keys):
+    redeemed, unused, revoked = make_keys(product, 2, count=3)
+    redeem_key(organization=organization, key_text=redeemed, actor=admin_user)
+    revoke_keys(key_ids=[key_of(revoked).pk])
+
+    newly_revoked = revoke_keys(key_ids=LicenseKey.objects.values_list("pk", flat=True))
+
+    assert [key.pk for key in newly_revoked] == [key_of(unused).pk]
+    assert key_of(redeemed).revoked_at is None
+    with pytest.raises(RedeemError):
+        redeem_key(organization=organization, key_text=unused, actor=admin_user)
+
+
+def key_of(text):
+    return LicenseKey.objects.get(digest=parse_key(text).digest)
