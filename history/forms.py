@@ -24,6 +24,9 @@ class MemberChoiceField(forms.ModelChoiceField):
         return user.email
 
 
+INVALID_DATE = _("Enter a valid date as YYYY-MM-DD, for example 2026-12-04.")
+
+
 class HistoryFilterForm(forms.Form):
     """The filters of the History page and its CSV export, read from the query string.
 
@@ -44,11 +47,11 @@ class HistoryFilterForm(forms.Form):
     )
     from_date = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("First day to show, as YYYY-MM-DD."),
+        error_messages={"invalid": INVALID_DATE},
     )
     to_date = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Last day to show, as YYYY-MM-DD."),
+        error_messages={"invalid": INVALID_DATE},
     )
 
     error_messages = {

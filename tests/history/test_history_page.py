@@ -243,6 +243,12 @@ def test_invalid_filter_is_an_error_on_its_field(admin_client, organization, sce
     assert shown_ids(response) == []
 
 
+def test_invalid_date_says_expected_format(admin_client, organization):
+    response = admin_client.get(history_url(organization), {"to_date": "4 December"})
+
+    assert "Enter a valid date as YYYY-MM-DD" in response.content.decode()
+
+
 def test_empty_history_says_nothing_happened(admin_client, organization):
     response = admin_client.get(history_url(organization))
 
