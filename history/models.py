@@ -4,7 +4,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _, ngettext
 
 from licensemgr.formatting import format_instant
-from organizations.models import Organization
+from organizations.models import Organization, Role
 
 
 class AppendOnlyError(Exception):
@@ -35,6 +35,13 @@ class Event(models.Model):
         GRACE_ENDED = "grace_ended", _("Grace period ended")
         REMINDER_SENT = "reminder_sent", _("Reminder sent")
         REMINDERS_CHANGED = "reminders_changed", _("Reminder setting changed")
+        MEMBER_INVITED = "member_invited", _("Member invited")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
+        MEMBER_JOINED = "member_joined", _("Member joined")
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        MEMBER_REMOVED = "member_removed", _("Member removed")
+        MEMBER_LEFT = "member_left", _("Member left")
+        MFA_REQUIREMENT_CHANGED = "mfa_requirement_changed", _("Two-factor requirement changed")
 
     class ActorKind(models.TextChoices):
         PERSON = "person", _("Person")
@@ -138,11 +145,52 @@ class Event(models.Model):
             if d.get("enabled"):
                 return _("Turned email reminders on.")
             return _("Turned email reminders off.")
+        if self.action in MEMBERSHIP_ACTIONS:
+            return _membership_text(self.action, d)
         if self.action == self.Action.WALLET_CORRECTED:
             return _("Corrected the Wallet's %(product)s licenses by %(change)+d: %(reason)s") % {
                 "product": product, "change": d.get("change", 0), "reason": d.get("reason", ""),
             }
         return self.get_action_display()
+
+
+MEMBERSHIP_ACTIONS = {
+    Event.Action.MEMBER_INVITED,
+    Event.Action.INVITATION_REVOKED,
+    Event.Action.MEMBER_JOINED,
+    Event.Action.ROLE_CHANGED,
+    Event.Action.MEMBER_REMOVED,
+    Event.Action.MEMBER_LEFT,
+    Event.Action.MFA_REQUIREMENT_CHANGED,
+}
+
+
+def _role_label(code: str | None) -> str:
+    return str(Role(code).label) if code in Role.values else (code or "")
+
+
+def _membership_text(action: str, details: dict) -> str:
+    values = {
+        "email": details.get("email", ""),
+        "role": _role_label(details.get("role")),
+        "old": _role_label(details.get("old_role")),
+        "new": _role_label(details.get("new_role")),
+    }
+    if action == Event.Action.MEMBER_INVITED:
+        return _("Invited %(email)s as %(role)s.") % values
+    if action == Event.Action.INVITATION_REVOKED:
+        return _("Revoked the invitation of %(email)s as %(role)s.") % values
+    if action == Event.Action.MEMBER_JOINED:
+        return _("Joined as %(role)s, invited as %(email)s.") % values
+    if action == Event.Action.ROLE_CHANGED:
+        return _("Changed the role of %(email)s from %(old)s to %(new)s.") % values
+    if action == Event.Action.MEMBER_REMOVED:
+        return _("Removed %(email)s, who was %(role)s, from the organization.") % values
+    if action == Event.Action.MEMBER_LEFT:
+        return _("Left the organization, as %(role)s.") % values
+    if details.get("enabled"):
+        return _("Turned on the requirement of two-factor sign-in for every member.")
+    return _("Turned off the requirement of two-factor sign-in.")
 
 
 def _consumption_text(details: dict) -> str:

@@ -3,6 +3,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -24,6 +25,10 @@ class Organization(models.Model):
     country = CountryField(_("country"))
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    require_mfa = models.BooleanField(
+        _("require two-factor sign-in"), default=False,
+        help_text=_("Members without an authenticator app are sent to set one up first."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -77,6 +82,54 @@ class Membership(models.Model):
     def can_change(self) -> bool:
         """Whether the member may start trials, activate, redeem and set usage."""
         return self.role in {Role.ADMIN, Role.OPERATOR}
+
+
+class Invitation(models.Model):
+    """An offer to join an organization, sent by email to one address.
+
+    Only the SHA-256 digest of the link's secret is stored, so a copy of
+    the database cannot be used to join. An invitation is open until it is
+    accepted or revoked; an open one past ``expires_at`` is expired.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    token_digest = models.CharField(_("token digest"), max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("invited at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # One open invitation per address and organization, whatever the
+            # letter case; members.invite_member closes an expired one first.
+            models.UniqueConstraint(
+                "organization", Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_unique_open_email",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accepted_at__isnull=True) | models.Q(revoked_at__isnull=True),
+                name="invitation_accepted_or_revoked",
+            ),
+        ]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} ({self.role})"
 
 
 class Reseller(models.Model):
