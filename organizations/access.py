@@ -3,20 +3,31 @@
 Access is denied by default. A signed-in user who is not a member of the
 organization gets 404, so a slug alone does not reveal that an organization
 exists. Members whose role does not allow changes get 403 on write actions.
+An organization that requires two-factor sign-in sends members without an
+authenticator app to set one up before any of its pages.
 """
 
 import functools
 import logging
 from collections.abc import Callable
 
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Membership
 
 logger = logging.getLogger(__name__)
+
+
+def has_authenticator_app(user) -> bool:
+    """Return whether the user has an authenticator app (TOTP) as a second factor."""
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 def organization_view(*, change: bool = False) -> Callable:
@@ -43,6 +54,18 @@ def organization_view(*, change: bool = False) -> Callable:
                 )
                 raise Http404("No organization matches the given query.")
 
+            organization = membership.organization
+            if organization.require_mfa and not has_authenticator_app(request.user):
+                logger.info(
+                    "Sent user %s to set up two-factor sign-in, required by organization %s",
+                    request.user.pk, organization.pk,
+                )
+                messages.warning(request, _(
+                    "%(name)s requires two-factor sign-in. Set up an authenticator app "
+                    "for your account, then open %(name)s again."
+                ) % {"name": organization.name})
+                return redirect("mfa_activate_totp")
+
             if change and not membership.can_change:
                 logger.warning(
                     "Denied user %s a change in organization %s: role %s",
@@ -50,9 +73,9 @@ def organization_view(*, change: bool = False) -> Callable:
                 )
                 raise PermissionDenied
 
-            request.organization = membership.organization
+            request.organization = organization
             request.membership = membership
-            timezone.activate(membership.organization.tzinfo)
+            timezone.activate(organization.tzinfo)
             try:
                 return view(request, *args, **kwargs)
             finally:
