@@ -24,6 +24,7 @@ class Event(models.Model):
 
     class Action(models.TextChoices):
         ORGANIZATION_CREATED = "organization_created", _("Organization created")
+        ORGANIZATION_CHANGED = "organization_changed", _("Organization corrected by staff")
         TRIAL_STARTED = "trial_started", _("Trial started")
         ACTIVATED = "activated", _("Activated, terms accepted")
         KEY_REDEEMED = "key_redeemed", _("License key redeemed")
@@ -68,11 +69,22 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
+        # event_org_time serves History without filters or by dates, and each
+        # other index one filter. All end in the page's order (occurred_at, id)
+        # descending, so a page is read from an index in order, and the keyset
+        # cursor bounds the scan.
         indexes = [
             models.Index(fields=["organization", "-occurred_at", "-id"], name="event_org_time"),
-            models.Index(fields=["organization", "action", "-occurred_at"], name="event_org_action"),
-            models.Index(fields=["organization", "product", "-occurred_at"], name="event_org_product"),
-            models.Index(fields=["organization", "actor", "-occurred_at"], name="event_org_actor"),
+            models.Index(
+                fields=["organization", "action", "-occurred_at", "-id"], name="event_org_action_time"
+            ),
+            models.Index(
+                fields=["organization", "product", "-occurred_at", "-id"],
+                name="event_org_product_time",
+            ),
+            models.Index(
+                fields=["organization", "actor", "-occurred_at", "-id"], name="event_org_actor_time"
+            ),
         ]
         verbose_name = _("event")
         verbose_name_plural = _("events")
@@ -94,6 +106,8 @@ class Event(models.Model):
         product = d.get("product_name", "")
         if self.action == self.Action.ORGANIZATION_CREATED:
             return _("Created the organization %(name)s.") % {"name": d.get("name", "")}
+        if self.action == self.Action.ORGANIZATION_CHANGED:
+            return _organization_changes_text(d.get("changes", {}))
         if self.action == self.Action.TRIAL_STARTED:
             return _("Started a %(days)s-day trial of %(product)s.") % {
                 "days": d.get("trial_days"), "product": product,
@@ -191,6 +205,22 @@ def _membership_text(action: str, details: dict) -> str:
     if details.get("enabled"):
         return _("Turned on the requirement of two-factor sign-in for every member.")
     return _("Turned off the requirement of two-factor sign-in.")
+
+
+ORGANIZATION_FIELD_LABELS = {
+    "name": _("name"),
+    "country": _("country"),
+    "time_zone": _("time zone"),
+}
+
+
+def _organization_changes_text(changes: dict) -> str:
+    return " ".join(
+        _("Changed the %(field)s from “%(old)s” to “%(new)s”.") % {
+            "field": ORGANIZATION_FIELD_LABELS.get(field, field), "old": old, "new": new,
+        }
+        for field, (old, new) in changes.items()
+    )
 
 
 def _consumption_text(details: dict) -> str:
