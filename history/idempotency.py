@@ -65,7 +65,7 @@ def run_once(
 
     if (
         existing.fingerprint != fingerprint
-        or existing.organization_id != organization.pk
+        or existing.organization_id != getattr(organization, "pk", None)
         or existing.user_id != getattr(user, "pk", None)
     ):
         logger.warning("Rejected reuse of submission token %s for other input", token)

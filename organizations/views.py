@@ -6,9 +6,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_countries import countries
 
+from history.idempotency import TokenReused, run_once
+
+from .access import organization_view
 from .forms import OrganizationForm
 from .models import Membership, Reseller
-from .access import organization_view
 from .services import create_organization as create_organization_service
 from .services import set_reminders
 
@@ -34,13 +36,26 @@ def select_organization(request):
 def create_organization(request):
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        organization = create_organization_service(
-            name=form.cleaned_data["name"],
-            country=form.cleaned_data["country"],
-            time_zone=form.cleaned_data["time_zone"],
-            creator=request.user,
-        )
-        return redirect("licensing:overview", slug=organization.slug)
+        fields = {name: str(form.cleaned_data[name]) for name in ("name", "country", "time_zone")}
+        try:
+            result, _ran = run_once(
+                token=form.cleaned_data["submission_token"],
+                organization=None,
+                user=request.user,
+                scope="create_organization",
+                data=fields,
+                operation=lambda: {"slug": create_organization_service(
+                    **fields, creator=request.user
+                ).slug},
+            )
+        except TokenReused:
+            form.add_error(None, _(
+                "This form was already submitted with other values. Check the list of "
+                "your organizations before creating another."
+            ))
+        else:
+            # A replay of the same submission lands on the organization it created.
+            return redirect("licensing:overview", slug=result["slug"])
     return render(request, "organizations/create.html", {"form": form})
 
 

@@ -1,3 +1,4 @@
+import uuid
 from http import HTTPStatus
 
 import pytest
@@ -14,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def create_data(**changes) -> dict:
+    """Form data as the page sends it: each showing of the form has its own token."""
     return {"name": "Harbor Logistics", "country": "SE", "time_zone": "Europe/Stockholm",
-            **changes}
+            "submission_token": str(uuid.uuid4()), **changes}
 
 
 def test_select_lists_only_own_organizations_with_role(
@@ -248,3 +250,27 @@ def test_viewer_gets_forbidden_on_change_route(client, viewer_user, organization
     response = client.post(f"/orgs/{organization.slug}/wallet/redeem/", {"key": "x"})
 
     assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_double_submit_creates_one_organization(client, make_user):
+    client.force_login(make_user())
+    data = create_data()
+
+    first = client.post("/orgs/new/", data)
+    second = client.post("/orgs/new/", data)
+
+    assert Organization.objects.count() == 1
+    assert first["Location"] == second["Location"]
+    assert Event.objects.filter(action=Event.Action.ORGANIZATION_CREATED).count() == 1
+
+
+def test_token_reused_for_other_name_is_rejected(client, make_user):
+    client.force_login(make_user())
+    data = create_data()
+    client.post("/orgs/new/", data)
+
+    response = client.post("/orgs/new/", {**data, "name": "Other Name"})
+
+    assert response.status_code == HTTPStatus.OK
+    assert "already submitted" in response.content.decode()
+    assert Organization.objects.count() == 1
