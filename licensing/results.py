@@ -1,0 +1,163 @@
+"""Results of the licensing actions, and the messages that tell the member about them.
+
+Each result is stored with its submission token, so a repeated submission
+shows the same message as the first one without acting again. Results
+hold only JSON values: names, numbers and ISO instants.
+"""
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _, ngettext
+
+from licensemgr.formatting import format_instant
+
+from .calendar import GRACE_DAYS
+from .models import Product, Subscription, SubscriptionPeriod, Trial
+from .status import ProductState, Status
+
+
+def trial_result(trial: Trial) -> dict:
+    return {
+        "product": trial.product.name,
+        "trial_days": trial.product.trial_days,
+        "ends_at": trial.ends_at.isoformat(),
+    }
+
+
+def trial_started_message(result: dict) -> str:
+    return _("Started the %(days)s-day trial of %(product)s. It ends on %(end)s.") % {
+        "days": result["trial_days"],
+        "product": result["product"],
+        "end": _instant(result["ends_at"]),
+    }
+
+
+def activation_result(subscriptions: list[Subscription]) -> dict:
+    first_periods = {
+        period.subscription_id: period
+        for period in SubscriptionPeriod.objects.filter(subscription__in=subscriptions, number=1)
+    }
+    products = []
+    for subscription in sorted(subscriptions, key=lambda s: s.product.name.lower()):
+        period = first_periods[subscription.pk]
+        products.append({
+            "product": subscription.product.name,
+            "usage": subscription.usage,
+            "consumed": period.licensed_units,
+            "grace_ends_at": period.grace_ends_at.isoformat() if period.grace_ends_at else None,
+        })
+    return {"products": products}
+
+
+def activated_message(result: dict) -> str:
+    return " ".join(_activated_text(product) for product in result["products"])
+
+
+def _activated_text(product: dict) -> str:
+    if product["consumed"]:
+        return ngettext(
+            "Activated %(product)s: %(count)s license was consumed from the Wallet, "
+            "so %(product)s is licensed.",
+            "Activated %(product)s: %(count)s licenses were consumed from the Wallet, "
+            "so %(product)s is licensed.",
+            product["consumed"],
+        ) % {"product": product["product"], "count": product["consumed"]}
+
+    return ngettext(
+        "Activated %(product)s. Its %(days)s-day grace period ends on %(end)s: "
+        "redeem license keys with %(count)s license before then.",
+        "Activated %(product)s. Its %(days)s-day grace period ends on %(end)s: "
+        "redeem license keys with %(count)s licenses before then.",
+        product["usage"],
+    ) % {
+        "product": product["product"],
+        "days": GRACE_DAYS,
+        "end": _instant(product["grace_ends_at"]),
+        "count": product["usage"],
+    }
+
+
+def usage_result(
+    *, product: Product, old_usage: int, consumed: int, before: ProductState, after: ProductState
+) -> dict:
+    return {
+        "product": product.name,
+        "unit": product.unit,
+        "unit_plural": product.unit_plural,
+        "old_usage": old_usage,
+        "usage": after.usage,
+        "consumed": consumed,
+        "status": after.status.value,
+        "shortfall": after.shortfall,
+        "licensed_units": after.licensed_units,
+        "ends_at": after.ends_at.isoformat() if after.ends_at else None,
+        "grace_started": before.shortfall == 0 and after.shortfall > 0,
+    }
+
+
+def usage_changed_message(result: dict) -> str:
+    values = {
+        "product": result["product"],
+        "usage": _units(result["usage"], result),
+        "old": result["old_usage"],
+    }
+    if result["usage"] > result["old_usage"]:
+        changed = _("The usage of %(product)s is now %(usage)s, up from %(old)s.") % values
+    else:
+        changed = _("The usage of %(product)s is now %(usage)s, down from %(old)s.") % values
+    return " ".join([changed, _usage_outcome(result)])
+
+
+def _usage_outcome(result: dict) -> str:
+    values = {
+        "product": result["product"],
+        "count": result["consumed"] or result["shortfall"],
+        "days": GRACE_DAYS,
+        "end": _instant(result["ends_at"]) if result["ends_at"] else "",
+        "licensed": result["licensed_units"],
+    }
+    if result["consumed"]:
+        return ngettext(
+            "%(count)s license was consumed from the Wallet, so %(product)s is licensed.",
+            "%(count)s licenses were consumed from the Wallet, so %(product)s is licensed.",
+            values["count"],
+        ) % values
+    if result["status"] == Status.GRACE and result["grace_started"]:
+        return ngettext(
+            "The Wallet cannot cover the %(count)s more license needed, so a "
+            "%(days)s-day grace period started. It ends on %(end)s.",
+            "The Wallet cannot cover the %(count)s more licenses needed, so a "
+            "%(days)s-day grace period started. It ends on %(end)s.",
+            values["count"],
+        ) % values
+    if result["status"] == Status.GRACE:
+        return ngettext(
+            "%(product)s still needs %(count)s more license by %(end)s, when its grace "
+            "period ends.",
+            "%(product)s still needs %(count)s more licenses by %(end)s, when its grace "
+            "period ends.",
+            values["count"],
+        ) % values
+    if result["status"] == Status.UNLICENSED:
+        return ngettext(
+            "%(product)s still needs %(count)s more license and stays unlicensed until "
+            "it is redeemed.",
+            "%(product)s still needs %(count)s more licenses and stays unlicensed until "
+            "they are redeemed.",
+            values["count"],
+        ) % values
+    if result["usage"] < result["old_usage"]:
+        return _("Nothing else to do: lower usage refunds no consumed licenses.")
+    return ngettext(
+        "Nothing else to do: the %(licensed)s licensed unit covers it.",
+        "Nothing else to do: the %(licensed)s licensed units cover it.",
+        values["licensed"],
+    ) % values
+
+
+def _units(count: int, result: dict) -> str:
+    unit = result["unit"] if count == 1 else result["unit_plural"]
+    return f"{count} {unit}"
+
+
+def _instant(iso: str) -> str:
+    return format_instant(parse_datetime(iso))
