@@ -9,7 +9,9 @@ admin shows them read-only: a hand edit would leave those out of step.
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Product, Subscription, SubscriptionPeriod, Terms, TermsAcceptance, Trial
+from .models import (
+    Product, Subscription, SubscriptionPeriod, Terms, TermsAcceptance, Trial,
+)
 
 
 class ViewOnlyMixin:
@@ -24,7 +26,7 @@ class ViewOnlyMixin:
 
 
 class TermsInline(admin.StackedInline):
-    """New versions of a product's terms. Published versions stay as organizations accepted them."""
+    """New versions of a product's terms; published ones stay as accepted."""
 
     model = Terms
     extra = 0
@@ -96,7 +98,7 @@ class TermsAcceptanceInline(ViewOnlyMixin, admin.TabularInline):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    """Subscriptions with their periods, whose licensed units change only by consumption."""
+    """Subscriptions and their periods; only consumption changes licensed units."""
 
     list_display = ["product", "organization", "activated_at", "usage"]
     list_filter = ["product"]
@@ -104,7 +106,8 @@ class SubscriptionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ["organization__name", "organization__slug", "product__code"]
     date_hierarchy = "activated_at"
     fields = [
-        "organization", "product", "activated_at", "activated_by", "usage", "usage_changed_at",
+        "organization", "product", "activated_at", "activated_by",
+        "usage", "usage_changed_at",
     ]
     readonly_fields = fields
     inlines = [SubscriptionPeriodInline, TermsAcceptanceInline]
@@ -117,5 +120,7 @@ class TermsAcceptanceAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_select_related = ["terms__product", "organization"]
     search_fields = ["organization__name", "accepted_by_name", "terms__product__code"]
     date_hierarchy = "accepted_at"
-    fields = ["organization", "terms", "subscription", "accepted_by_name", "accepted_at"]
+    fields = [
+        "organization", "terms", "subscription", "accepted_by_name", "accepted_at",
+    ]
     readonly_fields = fields

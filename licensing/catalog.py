@@ -50,15 +50,15 @@ def can_activate_any(organization: Organization) -> bool:
 
 
 def visible_product(organization: Organization, code: str) -> Product:
-    """Return the product with ``code`` that the organization may open, or raise Http404.
+    """Return the product with ``code`` that the organization may open, or 404.
 
     An unavailable product stays visible to organizations that tried or
     activated it, so that they can still follow and manage it.
     """
-    in_use = Q(Exists(Trial.objects.filter(organization=organization, product=OuterRef("pk"))))
-    in_use |= Q(
-        Exists(Subscription.objects.filter(organization=organization, product=OuterRef("pk")))
-    )
+    scope = {"organization": organization, "product": OuterRef("pk")}
+    tried = Trial.objects.filter(**scope)
+    activated = Subscription.objects.filter(**scope)
+    in_use = Q(Exists(tried)) | Q(Exists(activated))
     product = Product.objects.filter(Q(is_available=True) | in_use, code=code).first()
     if product is None:
         raise Http404("No product matches the given code.")
@@ -99,9 +99,12 @@ def preview_activation(
         .values_list("product_id", "licenses")
     )
     trial_ends = dict(
-        Trial.objects.filter(organization=organization, product__in=products, ends_at__gt=now)
+        Trial.objects.filter(
+            organization=organization, product__in=products, ends_at__gt=now
+        )
         .values_list("product_id", "ends_at")
     )
+    grace_ends_at = grace_end(now, organization.tzinfo)
     previews = []
     for choice in choices:
         wallet = wallets.get(choice.product.pk, 0)
@@ -111,6 +114,6 @@ def preview_activation(
             terms=choice.terms,
             wallet=wallet,
             trial_ends_at=trial_ends.get(choice.product.pk),
-            grace_ends_at=None if wallet >= choice.usage else grace_end(now, organization.tzinfo),
+            grace_ends_at=None if wallet >= choice.usage else grace_ends_at,
         ))
     return previews

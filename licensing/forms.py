@@ -1,4 +1,4 @@
-"""Forms of the licensing pages: start a trial, change usage, and the steps of Activate."""
+"""Forms of the licensing pages: Start trial, Change usage and the steps of Activate."""
 
 import re
 import uuid
@@ -42,13 +42,17 @@ class StartTrialForm(SubmissionTokenMixin):
     # Keyed by the codes of licensing.services.LicensingError, plus the form's own.
     error_messages = {
         "trial_used": _(
-            "This organization already used its trial of %(product)s: each organization "
-            "gets one trial of each product. Activate %(product)s to keep using it."
+            "This organization already used its trial of %(product)s: each "
+            "organization gets one trial of each product. Activate %(product)s to "
+            "keep using it."
         ),
         "already_activated": _(
-            "%(product)s is activated already in this organization, so it needs no trial."
+            "%(product)s is activated already in this organization, so it needs no "
+            "trial."
         ),
-        "unavailable": _("%(product)s is no longer available, so no trial of it can start."),
+        "unavailable": _(
+            "%(product)s is no longer available, so no trial of it can start."
+        ),
         "expired": _(
             "This form is incomplete or out of date, so no trial started. "
             "Click Start trial again."
@@ -66,7 +70,9 @@ class StartTrialForm(SubmissionTokenMixin):
 class UsageForm(SubmissionTokenMixin):
     """The number of units of one activated product in use now."""
 
-    usage = forms.IntegerField(label=_("Units in use"), min_value=0, max_value=MAX_USAGE)
+    usage = forms.IntegerField(
+        label=_("Units in use"), min_value=0, max_value=MAX_USAGE
+    )
 
     # Keyed by the codes of licensing.services.LicensingError, plus the form's own.
     error_messages = {
@@ -165,7 +171,7 @@ class ProductRow:
 
 
 class ProductCodesField(forms.MultipleChoiceField):
-    """Product codes; the form checks each itself, to name the product in its message."""
+    """Product codes, checked by the form so that its messages name the product."""
 
     def valid_value(self, value) -> bool:
         return True
@@ -182,32 +188,35 @@ class ActivationForm(SubmissionTokenMixin):
     """
 
     products = ProductCodesField(
-        label=_("Software to activate"), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Software to activate"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     error_messages = {
         "nothing_selected": _("Select at least one product to activate."),
         "already_activated": _(
-            "%(product)s is activated already in this organization, so it was taken out "
-            "of your selection. Check the selection and click Next."
+            "%(product)s is activated already in this organization, so it was taken "
+            "out of your selection. Check the selection and click Next."
         ),
         "changed_meanwhile": _(
-            "The software of this organization changed while it was being activated, so "
-            "nothing was activated. Review the summary and click Finish again."
+            "The software of this organization changed while it was being activated, "
+            "so nothing was activated. Review the summary and click Finish again."
         ),
         "unavailable": _(
             "The product “%(code)s” cannot be activated: it is unknown or no longer "
             "available. Check the selection and click Next."
         ),
         "usage_missing": _(
-            "Enter how many units of %(product)s are in use, a whole number of 1 or more."
+            "Enter how many units of %(product)s are in use, a whole number of 1 or "
+            "more."
         ),
         "usage_invalid": _(
             "Enter the usage of %(product)s as a whole number of 1 or more, such as 12."
         ),
         "usage_too_low": _(
-            "Activation needs a usage of at least 1 unit of %(product)s. Enter how many "
-            "units are in use."
+            "Activation needs a usage of at least 1 unit of %(product)s. Enter how "
+            "many units are in use."
         ),
         "usage_too_high": _("Enter a usage of %(product)s of at most %(limit)s units."),
         "not_accepted": _(
@@ -234,9 +243,13 @@ class ActivationForm(SubmissionTokenMixin):
         super().__init__(data.copy() if data is not None else None)
         self.organization = organization
         self.through = through
-        self.activatable = {a.product.code: a for a in activatable_products(organization)}
+        self.activatable = {
+            activatable.product.code: activatable
+            for activatable in activatable_products(organization)
+        }
         self.fields["products"].choices = [
-            (code, a.product.name) for code, a in self.activatable.items()
+            (code, activatable.product.name)
+            for code, activatable in self.activatable.items()
         ]
         for code, activatable in self.activatable.items():
             self._add_product_fields(code, activatable)
@@ -252,21 +265,27 @@ class ActivationForm(SubmissionTokenMixin):
         self.fields[f"usage_{code}"] = forms.CharField(
             label=_("Units of %(product)s in use") % {"product": product.name},
             required=False,
-            help_text=_("Number of %(units)s, 1 or more.") % {"units": product.unit_plural},
+            help_text=_("Number of %(units)s, 1 or more.") % {
+                "units": product.unit_plural,
+            },
             widget=forms.NumberInput(attrs={"min": 1, "max": MAX_USAGE, "step": 1}),
         )
-        self.fields[f"terms_{code}"] = forms.CharField(required=False, widget=forms.HiddenInput)
+        self.fields[f"terms_{code}"] = forms.CharField(
+            required=False, widget=forms.HiddenInput
+        )
         self.fields[f"accept_{code}"] = forms.BooleanField(
             required=False,
-            label=_("I accept the terms and conditions of %(product)s, version %(version)s") % {
-                "product": product.name, "version": terms.version,
-            },
+            label=_(
+                "I accept the terms and conditions of %(product)s, version %(version)s"
+            ) % {"product": product.name, "version": terms.version},
         )
 
     def clean_products(self) -> list[str]:
         codes = list(dict.fromkeys(self.cleaned_data["products"]))
         if not codes:
-            raise ValidationError(self.error_messages["nothing_selected"], code="nothing_selected")
+            raise ValidationError(
+                self.error_messages["nothing_selected"], code="nothing_selected"
+            )
 
         unusable = [code for code in codes if code not in self.activatable]
         if unusable:
@@ -275,7 +294,9 @@ class ActivationForm(SubmissionTokenMixin):
 
     def _unusable_code_errors(self, codes: list[str]) -> list[ValidationError]:
         activated = dict(
-            Subscription.objects.filter(organization=self.organization, product__code__in=codes)
+            Subscription.objects.filter(
+                organization=self.organization, product__code__in=codes
+            )
             .values_list("product__code", "product__name")
         )
         errors = []
@@ -287,7 +308,8 @@ class ActivationForm(SubmissionTokenMixin):
                 ))
             else:
                 errors.append(ValidationError(
-                    self.error_messages["unavailable"], code="unavailable", params={"code": code}
+                    self.error_messages["unavailable"], code="unavailable",
+                    params={"code": code},
                 ))
         return errors
 
@@ -338,7 +360,8 @@ class ActivationForm(SubmissionTokenMixin):
         self.data.pop(f"accept_{code}", None)
         self.cleaned_data[f"accept_{code}"] = False
         if self.through != SELECT:
-            self._reject_terms(code, "terms_changed" if shown_terms_id else "not_accepted")
+            error = "terms_changed" if shown_terms_id else "not_accepted"
+            self._reject_terms(code, error)
 
     def _reject_terms(self, code: str, error: str) -> None:
         self.add_error(f"accept_{code}", ValidationError(
@@ -363,9 +386,10 @@ class ActivationForm(SubmissionTokenMixin):
         self.data["submission_token"] = str(uuid.uuid4())
 
     def submitted_token(self) -> uuid.UUID | None:
-        """Return the submission token as posted, or None when it is missing or invalid."""
+        """Return the posted submission token, or None when it is missing or invalid."""
         try:
-            return self.fields["submission_token"].clean(self.data.get("submission_token"))
+            field = self.fields["submission_token"]
+            return field.clean(self.data.get("submission_token"))
         except ValidationError:
             return None
 
@@ -380,7 +404,7 @@ class ActivationForm(SubmissionTokenMixin):
         }
 
     def step_to_show(self) -> str:
-        """Return the first step that has an error, or the step this form checked through."""
+        """Return the first step with an error, or the last step this form checked."""
         select_fields = {"products", "submission_token"}
         select_fields.update(f"usage_{code}" for code in self.activatable)
         if any(name in select_fields for name in self.errors):
@@ -402,7 +426,7 @@ class ActivationForm(SubmissionTokenMixin):
         ]
 
     def choices(self) -> list[Choice]:
-        """Return the selected products by name; call only when the selection is valid."""
+        """Return the selected products, by name. Call it only on a valid selection."""
         selected = set(self.cleaned_data["products"])
         return [
             Choice(
@@ -417,6 +441,8 @@ class ActivationForm(SubmissionTokenMixin):
 
     def activation_requests(self) -> list[ActivationRequest]:
         return [
-            ActivationRequest(product=choice.product, usage=choice.usage, terms=choice.terms)
+            ActivationRequest(
+                product=choice.product, usage=choice.usage, terms=choice.terms
+            )
             for choice in self.choices()
         ]

@@ -34,16 +34,19 @@ def trial_started_message(result: dict) -> str:
 def activation_result(subscriptions: list[Subscription]) -> dict:
     first_periods = {
         period.subscription_id: period
-        for period in SubscriptionPeriod.objects.filter(subscription__in=subscriptions, number=1)
+        for period in SubscriptionPeriod.objects.filter(
+            subscription__in=subscriptions, number=1
+        )
     }
     products = []
     for subscription in sorted(subscriptions, key=lambda s: s.product.name.lower()):
         period = first_periods[subscription.pk]
+        grace_ends_at = period.grace_ends_at
         products.append({
             "product": subscription.product.name,
             "usage": subscription.usage,
             "consumed": period.licensed_units,
-            "grace_ends_at": period.grace_ends_at.isoformat() if period.grace_ends_at else None,
+            "grace_ends_at": grace_ends_at.isoformat() if grace_ends_at else None,
         })
     return {"products": products}
 
@@ -77,7 +80,12 @@ def _activated_text(product: dict) -> str:
 
 
 def usage_result(
-    *, product: Product, old_usage: int, consumed: int, before: ProductState, after: ProductState
+    *,
+    product: Product,
+    old_usage: int,
+    consumed: int,
+    before: ProductState,
+    after: ProductState,
 ) -> dict:
     return {
         "product": product.name,
@@ -101,10 +109,10 @@ def usage_changed_message(result: dict) -> str:
         "old": result["old_usage"],
     }
     if result["usage"] > result["old_usage"]:
-        changed = _("The usage of %(product)s is now %(usage)s, up from %(old)s.") % values
+        changed = _("The usage of %(product)s is now %(usage)s, up from %(old)s.")
     else:
-        changed = _("The usage of %(product)s is now %(usage)s, down from %(old)s.") % values
-    return " ".join([changed, _usage_outcome(result)])
+        changed = _("The usage of %(product)s is now %(usage)s, down from %(old)s.")
+    return " ".join([changed % values, _usage_outcome(result)])
 
 
 def _usage_outcome(result: dict) -> str:
@@ -117,8 +125,10 @@ def _usage_outcome(result: dict) -> str:
     }
     if result["consumed"]:
         return ngettext(
-            "%(count)s license was consumed from the Wallet, so %(product)s is licensed.",
-            "%(count)s licenses were consumed from the Wallet, so %(product)s is licensed.",
+            "%(count)s license was consumed from the Wallet, so %(product)s is "
+            "licensed.",
+            "%(count)s licenses were consumed from the Wallet, so %(product)s is "
+            "licensed.",
             values["count"],
         ) % values
     if result["status"] == Status.GRACE and result["grace_started"]:
@@ -131,18 +141,18 @@ def _usage_outcome(result: dict) -> str:
         ) % values
     if result["status"] == Status.GRACE:
         return ngettext(
-            "%(product)s still needs %(count)s more license by %(end)s, when its grace "
-            "period ends.",
-            "%(product)s still needs %(count)s more licenses by %(end)s, when its grace "
-            "period ends.",
+            "%(product)s still needs %(count)s more license by %(end)s, when its "
+            "grace period ends.",
+            "%(product)s still needs %(count)s more licenses by %(end)s, when its "
+            "grace period ends.",
             values["count"],
         ) % values
     if result["status"] == Status.UNLICENSED:
         return ngettext(
-            "%(product)s still needs %(count)s more license and stays unlicensed until "
-            "it is redeemed.",
-            "%(product)s still needs %(count)s more licenses and stays unlicensed until "
-            "they are redeemed.",
+            "%(product)s still needs %(count)s more license and stays unlicensed "
+            "until it is redeemed.",
+            "%(product)s still needs %(count)s more licenses and stays unlicensed "
+            "until they are redeemed.",
             values["count"],
         ) % values
     if result["usage"] < result["old_usage"]:

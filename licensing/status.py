@@ -109,26 +109,30 @@ def state_of(
 
 
 def product_states(
-    organization: Organization, now: datetime.datetime, *, product: Product | None = None
+    organization: Organization, now: datetime.datetime, *, only: Product | None = None
 ) -> list[ProductState]:
     """Return the state of every product the organization has tried or activated.
 
-    With ``product``, only that product's state, or an empty list when it
-    was neither tried nor activated.
+    With ``only``, the state of that product alone, or an empty list when
+    it was neither tried nor activated.
     """
     from wallet.models import WalletBalance
 
     scope = {"organization": organization}
-    if product is not None:
-        scope["product"] = product
-    trials = {t.product_id: t for t in Trial.objects.filter(**scope).select_related("product")}
+    if only is not None:
+        scope["product"] = only
+    trials = {
+        t.product_id: t for t in Trial.objects.filter(**scope).select_related("product")
+    }
     subscriptions = {
         s.product_id: s
         for s in Subscription.objects.filter(**scope)
         .select_related("product")
         .prefetch_related(models.Prefetch("periods", queryset=SubscriptionPeriod.objects.order_by("number")))
     }
-    wallets = dict(WalletBalance.objects.filter(**scope).values_list("product_id", "licenses"))
+    wallets = dict(
+        WalletBalance.objects.filter(**scope).values_list("product_id", "licenses")
+    )
 
     products = {t.product_id: t.product for t in trials.values()}
     products.update({s.product_id: s.product for s in subscriptions.values()})

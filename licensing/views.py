@@ -26,7 +26,7 @@ from .results import (
     activated_message, activation_result, trial_result, trial_started_message,
     usage_changed_message, usage_result,
 )
-from .status import product_states
+from .status import ProductState, product_states
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,8 @@ def product(request: HttpRequest, code: str) -> HttpResponse:
 def render_product(
     request: HttpRequest, product: Product, usage_form: UsageForm | None = None
 ) -> HttpResponse:
-    """Render a product page, with the forms that the member's role and its state allow."""
-    [state] = product_states(request.organization, timezone.now(), product=product) or [None]
+    """Render a product page with the forms that the role and the state allow."""
+    state = state_of_product(request, product)
     can_change = request.membership.can_change
     if usage_form is None and can_change and state is not None and state.is_activated:
         usage_form = UsageForm(initial={"usage": state.usage}, product=product)
@@ -100,7 +100,8 @@ def render_product(
         "trial_form": StartTrialForm() if can_start_trial else None,
         "usage_form": usage_form,
         "can_activate": (
-            can_change and product.is_available and terms is not None and not is_activated
+            can_change and product.is_available and terms is not None
+            and not is_activated
         ),
     })
 
@@ -112,7 +113,7 @@ def start_trial(request: HttpRequest, code: str) -> HttpResponse:
     form = StartTrialForm(request.POST)
     if not form.is_valid():
         messages.error(request, form.message_for("expired", product))
-        return redirect("licensing:product", slug=request.organization.slug, code=product.code)
+        return redirect_to_product(request, product)
 
     try:
         result, _ran = run_once(
@@ -133,7 +134,7 @@ def start_trial(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, form.message_for("token_reused", product))
     else:
         messages.success(request, trial_started_message(result))
-    return redirect("licensing:product", slug=request.organization.slug, code=product.code)
+    return redirect_to_product(request, product)
 
 
 @organization_view(change=True)
@@ -162,7 +163,7 @@ def change_usage(request: HttpRequest, code: str) -> HttpResponse:
             messages.error(request, str(form.error_messages["not_activated"]) % {
                 "product": product.name,
             })
-            return redirect("licensing:product", slug=organization.slug, code=product.code)
+            return redirect_to_product(request, product)
         form.reject(error, usage=usage)
         return render_product(request, product, usage_form=form)
     except TokenReused:
@@ -170,7 +171,7 @@ def change_usage(request: HttpRequest, code: str) -> HttpResponse:
         return render_product(request, product, usage_form=form)
 
     messages.success(request, usage_changed_message(result))
-    return redirect("licensing:product", slug=organization.slug, code=product.code)
+    return redirect_to_product(request, product)
 
 
 def apply_usage(request: HttpRequest, product: Product, usage: int) -> dict:
@@ -179,14 +180,26 @@ def apply_usage(request: HttpRequest, product: Product, usage: int) -> dict:
     # NOTE: ``before`` is read ahead of the service's row locks, so after a
     # concurrent change the message may name an outdated old usage. The
     # History event records the values read under the locks.
-    [before] = product_states(organization, timezone.now(), product=product) or [None]
+    before = state_of_product(request, product)
     consumed = services.set_usage(
         organization=organization, product=product, usage=usage, actor=request.user
     )
-    [after] = product_states(organization, timezone.now(), product=product)
+    after = state_of_product(request, product)
     return usage_result(
-        product=product, old_usage=before.usage, consumed=consumed, before=before, after=after
+        product=product, old_usage=before.usage, consumed=consumed,
+        before=before, after=after,
     )
+
+
+def state_of_product(request: HttpRequest, product: Product) -> ProductState | None:
+    """Return the product's state now, or None when it was never tried or activated."""
+    states = product_states(request.organization, timezone.now(), only=product)
+    return states[0] if states else None
+
+
+def redirect_to_product(request: HttpRequest, product: Product) -> HttpResponse:
+    slug = request.organization.slug
+    return redirect("licensing:product", slug=slug, code=product.code)
 
 
 @organization_view(change=True)
@@ -200,7 +213,9 @@ def activate_select(request: HttpRequest) -> HttpResponse:
 @organization_view(change=True)
 @require_POST
 def activate_terms(request: HttpRequest) -> HttpResponse:
-    form = ActivationForm(request.POST, organization=request.organization, through=SELECT)
+    form = ActivationForm(
+        request.POST, organization=request.organization, through=SELECT
+    )
     if not form.is_valid():
         return render_step(request, form, SELECT)
     return render_step(request, form, TERMS)
@@ -209,7 +224,9 @@ def activate_terms(request: HttpRequest) -> HttpResponse:
 @organization_view(change=True)
 @require_POST
 def activate_summary(request: HttpRequest) -> HttpResponse:
-    form = ActivationForm(request.POST, organization=request.organization, through=TERMS)
+    form = ActivationForm(
+        request.POST, organization=request.organization, through=TERMS
+    )
     if not form.is_valid():
         return render_step(request, form, form.step_to_show())
     return render_step(request, form, SUMMARY)
@@ -250,8 +267,10 @@ def activate_finish(request: HttpRequest) -> HttpResponse:
         return render_step(request, form, form.step_to_show())
 
     if not ran:
-        logger.info("Showed the stored result of a repeated activation in organization %s",
-                    organization.pk)
+        logger.info(
+            "Showed the stored result of a repeated activation in organization %s",
+            organization.pk,
+        )
     messages.success(request, activated_message(result))
     return redirect("licensing:overview", slug=organization.slug)
 
@@ -267,9 +286,13 @@ def activate(request: HttpRequest, form: ActivationForm) -> dict:
     return activation_result(subscriptions)
 
 
-def render_rejected_activation(request: HttpRequest, error: services.LicensingError) -> HttpResponse:
+def render_rejected_activation(
+    request: HttpRequest, error: services.LicensingError
+) -> HttpResponse:
     """Check the choices again against the state that made the service reject them."""
-    form = ActivationForm(request.POST, organization=request.organization, through=SUMMARY)
+    form = ActivationForm(
+        request.POST, organization=request.organization, through=SUMMARY
+    )
     if form.is_valid():
         form.reject(error)
     logger.info("Activation in organization %s was rejected: %s",
@@ -278,7 +301,9 @@ def render_rejected_activation(request: HttpRequest, error: services.LicensingEr
 
 
 def render_step(request: HttpRequest, form: ActivationForm, step: str) -> HttpResponse:
-    context = {"form": form, "step": step, "steps": ACTIVATION_STEPS, "grace_days": GRACE_DAYS}
+    context = {
+        "form": form, "step": step, "steps": ACTIVATION_STEPS, "grace_days": GRACE_DAYS,
+    }
     if step != SELECT:
         context["choices"] = form.choices()
     if step == SUMMARY:

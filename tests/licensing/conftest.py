@@ -49,7 +49,9 @@ def activate():
     def activate_product(organization, product, usage, actor):
         return activate_products(
             organization=organization,
-            requests=[ActivationRequest(product=product, usage=usage, terms=product.current_terms())],
+            requests=[ActivationRequest(
+                product=product, usage=usage, terms=product.current_terms()
+            )],
             actor=actor,
         )[0]
 

@@ -54,7 +54,9 @@ def test_page_access(member_client, organization, product, name, role, status):
     ("outsider", HTTPStatus.NOT_FOUND),
 ])
 @pytest.mark.parametrize("name", WRITES)
-def test_write_denied(member_client, organization, admin_user, product, activate, name, role, status):
+def test_write_denied(
+    member_client, organization, admin_user, product, activate, name, role, status
+):
     if name == "change_usage":
         activate(organization, product, 2, admin_user)
     events_before = event_count()

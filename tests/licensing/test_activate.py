@@ -20,7 +20,10 @@ def url(organization, name):
 
 def selection(usages: dict, submission_token: str | None = None) -> dict:
     """Return the first step's data: each product with its usage."""
-    data = {"products": [product.code for product in usages], "submission_token": submission_token or token()}
+    data = {
+        "products": [product.code for product in usages],
+        "submission_token": submission_token or token(),
+    }
     data.update({f"usage_{product.code}": str(usage) for product, usage in usages.items()})
     return data
 
@@ -72,7 +75,10 @@ def test_select_marks_first_step(admin, organization, product):
 
     assert '<li aria-current="step">1. Select software</li>' in response.text
     assert 'name="products" value="camera-recorder"' in response.text
-    assert '<label for="id_usage_camera-recorder">Units of Camera Recorder in use</label>' in response.text
+    assert (
+        '<label for="id_usage_camera-recorder">Units of Camera Recorder in use</label>'
+        in response.text
+    )
 
 
 def test_select_when_all_activated(admin, organization, admin_user, product, activate):
@@ -104,10 +110,16 @@ def test_nothing_selected_rejected(admin, organization, product):
      "Activation needs a usage of at least 1 unit of Camera Recorder."),
     ("1000001", "usage_too_high",
      "Enter a usage of Camera Recorder of at most 1000000 units."),
-    pytest.param("9" * 5000, "usage_too_high",
-                 "Enter a usage of Camera Recorder of at most 1000000 units.", id="5000 nines"),
-    pytest.param("0" * 5000, "usage_too_low",
-                 "Activation needs a usage of at least 1 unit of Camera Recorder.", id="5000 zeros"),
+    pytest.param(
+        "9" * 5000, "usage_too_high",
+        "Enter a usage of Camera Recorder of at most 1000000 units.",
+        id="5000 nines",
+    ),
+    pytest.param(
+        "0" * 5000, "usage_too_low",
+        "Activation needs a usage of at least 1 unit of Camera Recorder.",
+        id="5000 zeros",
+    ),
 ])
 def test_invalid_usage_rejected(admin, organization, product, usage, code, message):
     response = admin.post(url(organization, "activate_terms"), selection({product: usage}))
@@ -182,8 +194,12 @@ def test_terms_back_shows_selection(admin, organization, product, door):
 def test_terms_step_has_back_to_selection(admin, organization, product):
     response = admin.post(url(organization, "activate_terms"), selection({product: 2}))
 
-    assert f'<form id="activate-back" method="post" action="{url(organization, "activate")}">' in response.text
-    assert '<button type="submit" form="activate-back" class="secondary">Back</button>' in response.text
+    back_url = url(organization, "activate")
+    assert f'<form id="activate-back" method="post" action="{back_url}">' in response.text
+    assert (
+        '<button type="submit" form="activate-back" class="secondary">Back</button>'
+        in response.text
+    )
 
 
 def test_missing_acceptance_rejected(admin, organization, product, door):
@@ -232,7 +248,9 @@ def test_summary_names_organization_and_warns(admin, organization, product):
 
 
 def test_summary_of_grace(admin, organization, product):
-    response = admin.post(url(organization, "activate_summary"), accepted(selection({product: 3}), product))
+    data = accepted(selection({product: 3}), product)
+
+    response = admin.post(url(organization, "activate_summary"), data)
 
     [preview] = response.context["previews"]
     assert preview.usage == 3
@@ -243,8 +261,9 @@ def test_summary_of_grace(admin, organization, product):
 
 def test_summary_of_licensing_at_once(admin, organization, admin_user, product, fill_wallet):
     fill_wallet(organization, product, 5, admin_user)
+    data = accepted(selection({product: 3}), product)
 
-    response = admin.post(url(organization, "activate_summary"), accepted(selection({product: 3}), product))
+    response = admin.post(url(organization, "activate_summary"), data)
 
     [preview] = response.context["previews"]
     assert preview.wallet == 5
@@ -254,8 +273,9 @@ def test_summary_of_licensing_at_once(admin, organization, admin_user, product, 
 
 def test_summary_says_trial_ends(admin, organization, admin_user, product):
     start_trial(organization=organization, product=product, actor=admin_user)
+    data = accepted(selection({product: 3}), product)
 
-    response = admin.post(url(organization, "activate_summary"), accepted(selection({product: 3}), product))
+    response = admin.post(url(organization, "activate_summary"), data)
 
     assert "The running trial ends." in response.text
 
@@ -276,7 +296,8 @@ def test_summary_carries_every_choice(admin, organization, product):
 def test_summary_back_keeps_acceptance(admin, organization, product):
     data = accepted(selection({product: 3}), product)
     summary = admin.post(url(organization, "activate_summary"), data)
-    assert f'<form id="activate-back" method="post" action="{url(organization, "activate_terms")}">' in summary.text
+    back_url = url(organization, "activate_terms")
+    assert f'<form id="activate-back" method="post" action="{back_url}">' in summary.text
 
     response = admin.post(url(organization, "activate_terms"), data)
 
@@ -298,13 +319,17 @@ def test_summary_after_activation_elsewhere(admin, organization, admin_user, pro
 
 
 def test_finish_activates_and_redirects(admin, organization, product):
-    response = admin.post(url(organization, "activate_finish"), accepted(selection({product: 3}), product))
+    data = accepted(selection({product: 3}), product)
+
+    response = admin.post(url(organization, "activate_finish"), data)
 
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == url(organization, "overview")
     assert messages_of(response) == [
-        "Activated Camera Recorder. Its 30-day grace period ends on 3 Jan 2027, 09:00 CET: "
-        "redeem license keys with 3 licenses before then."
+        (
+            "Activated Camera Recorder. Its 30-day grace period ends on 3 Jan 2027, 09:00 CET: "
+            "redeem license keys with 3 licenses before then."
+        )
     ]
     subscription = Subscription.objects.get()
     assert subscription.organization == organization
@@ -315,12 +340,15 @@ def test_finish_activates_and_redirects(admin, organization, product):
 
 def test_finish_licenses_from_wallet(admin, organization, admin_user, product, fill_wallet):
     fill_wallet(organization, product, 5, admin_user)
+    data = accepted(selection({product: 3}), product)
 
-    response = admin.post(url(organization, "activate_finish"), accepted(selection({product: 3}), product))
+    response = admin.post(url(organization, "activate_finish"), data)
 
     assert messages_of(response) == [
-        "Activated Camera Recorder: 3 licenses were consumed from the Wallet, so Camera "
-        "Recorder is licensed."
+        (
+            "Activated Camera Recorder: 3 licenses were consumed from the Wallet, so Camera "
+            "Recorder is licensed."
+        )
     ]
 
 

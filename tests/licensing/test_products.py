@@ -181,14 +181,18 @@ def test_second_trial_rejected(member_client, organization, admin_user, product,
     response = post_trial(member_client("admin_user"), organization, product)
 
     assert messages_of(response) == [
-        "This organization already used its trial of Camera Recorder: each organization "
-        "gets one trial of each product. Activate Camera Recorder to keep using it."
+        (
+            "This organization already used its trial of Camera Recorder: each organization "
+            "gets one trial of each product. Activate Camera Recorder to keep using it."
+        )
     ]
     assert Trial.objects.get().started_at == START
     assert event_count() == events_before
 
 
-def test_trial_of_activated_product_rejected(member_client, organization, admin_user, product, activate):
+def test_trial_of_activated_product_rejected(
+    member_client, organization, admin_user, product, activate
+):
     activate(organization, product, 2, admin_user)
     events_before = event_count()
 
@@ -261,22 +265,28 @@ def test_usage_growth_consumes_from_wallet(member_client, organization, product,
 
     assert response.status_code == HTTPStatus.FOUND
     assert messages_of(response) == [
-        "The usage of Camera Recorder is now 5 devices, up from 3. 2 licenses were "
-        "consumed from the Wallet, so Camera Recorder is licensed."
+        (
+            "The usage of Camera Recorder is now 5 devices, up from 3. 2 licenses were "
+            "consumed from the Wallet, so Camera Recorder is licensed."
+        )
     ]
     licensed.refresh_from_db()
     assert licensed.usage == 5
 
 
-def test_usage_growth_past_wallet_starts_grace(member_client, organization, product, licensed, clock):
+def test_usage_growth_past_wallet_starts_grace(
+    member_client, organization, product, licensed, clock
+):
     clock.shift(datetime.timedelta(days=1))
 
     response = post_usage(member_client("admin_user"), organization, product, 6)
 
     assert messages_of(response) == [
-        "The usage of Camera Recorder is now 6 devices, up from 3. The Wallet cannot "
-        "cover the 3 more licenses needed, so a 30-day grace period started. It ends on "
-        "4 Jan 2027, 09:00 CET."
+        (
+            "The usage of Camera Recorder is now 6 devices, up from 3. The Wallet cannot "
+            "cover the 3 more licenses needed, so a 30-day grace period started. It ends on "
+            "4 Jan 2027, 09:00 CET."
+        )
     ]
 
 
@@ -286,8 +296,10 @@ def test_usage_growth_in_grace(member_client, organization, product, activated, 
     response = post_usage(member_client("admin_user"), organization, product, 4)
 
     assert messages_of(response) == [
-        "The usage of Camera Recorder is now 4 devices, up from 3. Camera Recorder still "
-        "needs 4 more licenses by 3 Jan 2027, 09:00 CET, when its grace period ends."
+        (
+            "The usage of Camera Recorder is now 4 devices, up from 3. Camera Recorder still "
+            "needs 4 more licenses by 3 Jan 2027, 09:00 CET, when its grace period ends."
+        )
     ]
 
 
@@ -297,8 +309,10 @@ def test_usage_growth_when_unlicensed(member_client, organization, product, acti
     response = post_usage(member_client("admin_user"), organization, product, 4)
 
     assert messages_of(response) == [
-        "The usage of Camera Recorder is now 4 devices, up from 3. Camera Recorder still "
-        "needs 4 more licenses and stays unlicensed until they are redeemed."
+        (
+            "The usage of Camera Recorder is now 4 devices, up from 3. Camera Recorder still "
+            "needs 4 more licenses and stays unlicensed until they are redeemed."
+        )
     ]
 
 
@@ -306,8 +320,10 @@ def test_lower_usage_needs_nothing(member_client, organization, product, license
     response = post_usage(member_client("admin_user"), organization, product, 1)
 
     assert messages_of(response) == [
-        "The usage of Camera Recorder is now 1 device, down from 3. Nothing else to do: "
-        "lower usage refunds no consumed licenses."
+        (
+            "The usage of Camera Recorder is now 1 device, down from 3. Nothing else to do: "
+            "lower usage refunds no consumed licenses."
+        )
     ]
 
 
@@ -320,8 +336,10 @@ def test_usage_growth_within_licensed_units(
     response = post_usage(client, organization, product, 2)
 
     assert messages_of(response) == [
-        "The usage of Camera Recorder is now 2 devices, up from 1. Nothing else to do: "
-        "the 3 licensed units cover it."
+        (
+            "The usage of Camera Recorder is now 2 devices, up from 1. Nothing else to do: "
+            "the 3 licensed units cover it."
+        )
     ]
 
 
@@ -333,7 +351,8 @@ def test_usage_replay_changes_once(member_client, organization, product, license
 
     replay = post_usage(client, organization, product, 5, submission_token, follow=True)
 
-    assert [str(m) for m in replay.context["messages"]] == [str(m) for m in first.context["messages"]]
+    first_messages = [str(message) for message in first.context["messages"]]
+    assert [str(message) for message in replay.context["messages"]] == first_messages
     assert "2 licenses were consumed from the Wallet" in replay.text
     assert event_count() == events_after_first
 
@@ -372,8 +391,10 @@ def test_usage_of_product_not_activated_rejected(member_client, organization, pr
 
     assert response.status_code == HTTPStatus.FOUND
     assert messages_of(response) == [
-        "Camera Recorder is not activated in this organization, so it has no usage to "
-        "change. Activate it first."
+        (
+            "Camera Recorder is not activated in this organization, so it has no usage to "
+            "change. Activate it first."
+        )
     ]
     assert not Subscription.objects.exists()
     assert event_count() == 0
@@ -385,10 +406,15 @@ def test_usage_of_product_not_activated_rejected(member_client, organization, pr
     ("2.5", "invalid", "Enter the number of units in use as a whole number, such as 12."),
     ("-1", "min_value", "The usage cannot be negative. Enter 0 if no units are in use."),
     ("1000001", "max_value", "Enter a usage of at most 1000000 units."),
-    pytest.param("9" * 5000, "invalid",
-                 "Enter the number of units in use as a whole number, such as 12.", id="5000 nines"),
+    pytest.param(
+        "9" * 5000, "invalid",
+        "Enter the number of units in use as a whole number, such as 12.",
+        id="5000 nines",
+    ),
 ])
-def test_invalid_usage_rejected(member_client, organization, product, licensed, usage, code, message):
+def test_invalid_usage_rejected(
+    member_client, organization, product, licensed, usage, code, message
+):
     events_before = event_count()
 
     response = post_usage(member_client("admin_user"), organization, product, usage)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def status_of(organization, product):
-    [state] = product_states(organization, timezone.now(), product=product)
+    [state] = product_states(organization, timezone.now(), only=product)
     return state
 
 
