@@ -7,6 +7,7 @@ current usage. Nothing here writes.
 
 import datetime
 import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass
 
 from .calendar import GRACE_DAYS, add_days, anniversary
@@ -47,15 +48,16 @@ def segments_for(
     trial: Trial | None,
     subscription: Subscription | None,
     periods: list[SubscriptionPeriod],
-    covered_at: dict[int, datetime.datetime],
+    consumed_at: dict[int, list[datetime.datetime]],
     wallet: int,
     now: datetime.datetime,
     tz: zoneinfo.ZoneInfo,
 ) -> list[Segment]:
     """Split a product's history and its next year into status segments.
 
-    ``covered_at`` maps a period's id to the instant of its last
-    consumption, which is when a period that needed licenses got them.
+    ``consumed_at`` maps a period's id to the instants of its consumptions,
+    oldest first; the first one after a grace period began is when that
+    period got the licenses it was missing.
     """
     segments = []
     first_period_start = periods[0].starts_at if periods else None
@@ -67,20 +69,22 @@ def segments_for(
             segments.append(Segment(Status.TRIAL_ENDED, trial.ends_at, now + SPAN_AFTER, forecast=False))
 
     for period in periods:
-        segments.extend(_period_segments(period, subscription.usage, covered_at.get(period.pk), now, tz))
+        segments.extend(_period_segments(period, subscription.usage, consumed_at.get(period.pk, []), now, tz))
 
     if subscription is not None and periods:
         segments.extend(_coming_renewal(subscription, periods[-1], wallet, now, tz))
     return [s for s in segments if s.ends_at > s.starts_at]
 
 
-def _period_segments(period, usage, covered_at, now, tz):
+def _period_segments(period, usage, consumed_at, now, tz):
     end = period.ends_at
     if period.grace_ends_at is None:
         return [Segment(Status.LICENSED, period.starts_at, end, forecast=period.starts_at > now)]
 
     grace_start = max(period.starts_at, add_days(period.grace_ends_at, -GRACE_DAYS, tz))
-    covered = covered_at if period.licensed_units >= usage and covered_at else None
+    covered = None
+    if period.licensed_units >= usage:
+        covered = next((at for at in consumed_at if at >= grace_start), None)
     segments = []
     if grace_start > period.starts_at:
         segments.append(Segment(Status.LICENSED, period.starts_at, grace_start))
@@ -132,3 +136,89 @@ def place(segments: list[Segment], now: datetime.datetime) -> tuple[list[Bar], f
         width = (right - left).total_seconds() / total * 100
         bars.append(Bar(segment, round(x, 3), round(width, 3)))
     return bars, round((now - start).total_seconds() / total * 100, 3)
+
+
+# The picture's coordinates: product names on the left, bars on the right.
+LABEL_WIDTH = 220
+BAR_WIDTH = 760
+ROW_HEIGHT = 30
+TOP = 34
+
+
+@dataclass(frozen=True)
+class Row:
+    product_name: str
+    y: int
+    rects: list[dict]
+
+
+@dataclass(frozen=True)
+class Picture:
+    rows: list[Row]
+    height: int
+    now_x: float
+    start: datetime.datetime
+    end: datetime.datetime
+    forecasts: list[tuple]
+
+
+def overview_picture(organization, now: datetime.datetime) -> Picture:
+    """Load every product's periods and consumptions and lay out the timeline."""
+    from wallet.models import LedgerEntry, WalletBalance
+
+    tz = organization.tzinfo
+    trials = {t.product_id: t for t in Trial.objects.filter(organization=organization)}
+    subscriptions = {
+        s.product_id: s
+        for s in Subscription.objects.filter(organization=organization)
+        .select_related("product")
+        .prefetch_related("periods")
+    }
+    wallets = dict(
+        WalletBalance.objects.filter(organization=organization).values_list("product_id", "licenses")
+    )
+    consumed_at = defaultdict(list)
+    for period_id, at in (
+        LedgerEntry.objects.filter(organization=organization, kind=LedgerEntry.Kind.CONSUMED)
+        .order_by("created_at")
+        .values_list("period_id", "created_at")
+    ):
+        consumed_at[period_id].append(at)
+    products = {t.product_id: t.product for t in Trial.objects.filter(
+        organization=organization).select_related("product")}
+    products.update({s.product_id: s.product for s in subscriptions.values()})
+
+    rows, forecasts = [], []
+    for index, product in enumerate(sorted(products.values(), key=lambda p: p.name.lower())):
+        subscription = subscriptions.get(product.pk)
+        periods = sorted(subscription.periods.all(), key=lambda p: p.number) if subscription else []
+        wallet = wallets.get(product.pk, 0)
+        segments = segments_for(
+            trial=trials.get(product.pk), subscription=subscription, periods=periods,
+            consumed_at=consumed_at, wallet=wallet, now=now, tz=tz,
+        )
+        bars, _ = place(segments, now)
+        rows.append(Row(product.name, TOP + index * ROW_HEIGHT, [_rect(bar) for bar in bars]))
+        if subscription is not None and periods:
+            upcoming = next((p for p in periods if p.ends_at > now), periods[-1])
+            forecasts.append((product, forecast_for(
+                subscription=subscription, next_renewal_at=upcoming.ends_at, wallet=wallet,
+            )))
+
+    _, now_x = place([], now)
+    return Picture(
+        rows=rows,
+        height=TOP + len(rows) * ROW_HEIGHT + 10,
+        now_x=round(LABEL_WIDTH + now_x * BAR_WIDTH / 100, 1),
+        start=now - SPAN_BEFORE,
+        end=now + SPAN_AFTER,
+        forecasts=forecasts,
+    )
+
+
+def _rect(bar: Bar) -> dict:
+    return {
+        "x": round(LABEL_WIDTH + bar.x * BAR_WIDTH / 100, 1),
+        "width": max(round(bar.width * BAR_WIDTH / 100, 1), 1),
+        "segment": bar.segment,
+    }

@@ -27,6 +27,7 @@ from .results import (
     usage_changed_message, usage_result,
 )
 from .status import ProductState, product_states
+from .timeline import overview_picture
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +58,11 @@ def organization_home(request: HttpRequest) -> HttpResponse:
 def overview(request: HttpRequest) -> HttpResponse:
     organization = request.organization
     can_activate = request.membership.can_change and can_activate_any(organization)
+    now = timezone.now()
     return render(request, "licensing/overview.html", {
-        "states": product_states(organization, timezone.now()),
+        "states": product_states(organization, now),
         "can_activate": can_activate,
+        "picture": overview_picture(organization, now),
     })
 
 

@@ -23,13 +23,12 @@ def local(*args) -> datetime.datetime:
 def segments_now(organization, product, wallet=0):
     subscription = Subscription.objects.filter(organization=organization, product=product).first()
     periods = list(subscription.periods.order_by("number")) if subscription else []
-    covered = {
-        entry.period_id: entry.created_at
-        for entry in LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CONSUMED).order_by("created_at")
-    }
+    consumed = {}
+    for entry in LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CONSUMED).order_by("created_at"):
+        consumed.setdefault(entry.period_id, []).append(entry.created_at)
     return segments_for(
         trial=organization.trials.filter(product=product).first(),
-        subscription=subscription, periods=periods, covered_at=covered, wallet=wallet,
+        subscription=subscription, periods=periods, consumed_at=consumed, wallet=wallet,
         now=timezone.now(), tz=STOCKHOLM,
     )
 
@@ -89,3 +88,42 @@ def test_place_keeps_bars_inside_window(organization, admin_user, product):
     assert bars[0].x == 0
     assert 0 < now_x < 100
     assert bars[0].x + bars[0].width == pytest.approx(100)
+
+
+def test_later_usage_growth_keeps_period_licensed(organization, admin_user, product, make_keys):
+    from licensing.services import set_usage
+
+    with time_machine.travel(local(2026, 3, 11, 10, 0), tick=False) as clock:
+        activate_products(
+            organization=organization,
+            requests=[ActivationRequest(product=product, usage=2, terms=product.current_terms())],
+            actor=admin_user,
+        )
+        clock.move_to(local(2026, 3, 12, 10, 0))
+        [key] = make_keys(product, 5)
+        redeem_key(organization=organization, key_text=key, actor=admin_user)
+        clock.move_to(local(2026, 5, 1, 10, 0))
+        set_usage(organization=organization, product=product, usage=3, actor=admin_user)
+        clock.move_to(local(2026, 6, 1, 10, 0))
+        segments = segments_now(organization, product, wallet=2)
+
+    assert shape(segments)[:2] == [
+        (Status.GRACE, local(2026, 3, 11, 10, 0), False),
+        (Status.LICENSED, local(2026, 3, 12, 10, 0), False),
+    ]
+
+
+def test_overview_shows_forecast_and_timeline(client, organization, admin_user, product):
+    activate_products(
+        organization=organization,
+        requests=[ActivationRequest(product=product, usage=3, terms=product.current_terms())],
+        actor=admin_user,
+    )
+    client.force_login(admin_user)
+
+    page = client.get(f"/orgs/{organization.slug}/overview/").content.decode()
+
+    assert "Renewal forecast" in page
+    assert "Redeem 3 more licenses before the renewal" in page
+    assert "<svg" in page
+    assert 'class="span span-grace"' in page
