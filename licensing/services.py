@@ -18,7 +18,7 @@ from licensemgr.db import retry_on_conflict
 from organizations.models import Organization
 from wallet.services import consume_shortfall, lock_product
 
-from .calendar import anniversary, grace_end
+from .calendar import add_days, anniversary, grace_end
 from .models import Product, Subscription, SubscriptionPeriod, Terms, TermsAcceptance, Trial
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def start_trial(*, organization: Organization, product: Product, actor) -> Trial
                 organization=organization,
                 product=product,
                 started_at=now,
-                ends_at=now + datetime.timedelta(days=product.trial_days),
+                ends_at=add_days(now, product.trial_days, organization.tzinfo),
                 started_by=actor,
             )
             record_event(

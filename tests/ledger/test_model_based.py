@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from history.models import Event
-from licensing.calendar import anniversary, grace_end
+from licensing.calendar import add_days, anniversary, grace_end
 from licensing.models import Product, Subscription, Terms
 from licensing.periods import current_period
 from licensing.scheduled import process_due
@@ -137,7 +137,7 @@ class LicensingMachine(RuleBasedStateMachine):
                 start_trial(organization=self.organization, product=product, actor=self.actor)
             return
         start_trial(organization=self.organization, product=product, actor=self.actor)
-        state.trial_ends_at = self.now() + datetime.timedelta(days=30)
+        state.trial_ends_at = add_days(self.now(), 30, TZ)
         self.events += 1
 
     @rule(index=products_index, usage=st.integers(min_value=1, max_value=12))

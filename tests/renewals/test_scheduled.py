@@ -182,3 +182,12 @@ def test_parallel_passes_send_each_reminder_once(postgresql_only, organization, 
     assert not [o for o in outcomes if isinstance(o, Exception)]
     assert events(Event.Action.TRIAL_ENDED).count() == 1
     assert Milestone.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_trial_across_dst_ends_at_same_wall_time(organization, admin_user, product):
+    # Summer time starts in Stockholm on 29 March 2026.
+    with time_machine.travel(local(2026, 3, 20, 9, 0), tick=False):
+        trial = start_trial(organization=organization, product=product, actor=admin_user)
+
+    assert trial.ends_at.astimezone(STOCKHOLM) == local(2026, 4, 19, 9, 0)
