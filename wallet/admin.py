@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _, ngettext
 
 from history.idempotency import TokenReused, run_once
+from licensemgr.admin import ReadOnlyAdmin
 
 from .forms import CorrectionForm, IssueKeysForm
 from .issuing import issue_keys, revoke_keys
@@ -24,17 +25,6 @@ from .models import LedgerEntry, LicenseKey, WalletBalance
 from .services import CorrectionError, correct_balance
 
 logger = logging.getLogger(__name__)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(LicenseKey)
