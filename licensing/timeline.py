@@ -20,7 +20,7 @@ SPAN_AFTER = datetime.timedelta(days=400)
 
 @dataclass(frozen=True)
 class Forecast:
-    """What the next renewal needs, at today's usage."""
+    """The licenses that the next renewal needs at today's usage, against the wallet."""
 
     renews_at: datetime.datetime
     needed: int

@@ -120,17 +120,17 @@ def _check_conservation():
     ):
         carried[(row["redeemed_by_id"], row["product_id"])] = row["total"]
 
-    held = defaultdict(int)
+    in_periods = defaultdict(int)
     for row in (
         SubscriptionPeriod.objects.values("subscription__organization_id", "subscription__product_id")
         .annotate(total=Sum("licensed_units"))
     ):
-        held[(row["subscription__organization_id"], row["subscription__product_id"])] = row["total"]
+        in_periods[(row["subscription__organization_id"], row["subscription__product_id"])] = row["total"]
 
     balances = {
         (b.organization_id, b.product_id): b.licenses for b in WalletBalance.objects.all()
     }
-    for pair in set(per_kind) | set(carried) | set(held):
+    for pair in set(per_kind) | set(carried) | set(in_periods):
         kinds = per_kind[pair]
         consumed = -kinds[LedgerEntry.Kind.CONSUMED]
         in_wallet = balances.get(pair, 0)
@@ -140,10 +140,10 @@ def _check_conservation():
                 f"corrections {kinds[LedgerEntry.Kind.CORRECTION]}, but the wallet holds "
                 f"{in_wallet} and {consumed} were consumed"
             ))
-        if consumed != held[pair]:
+        if consumed != in_periods[pair]:
             yield Violation(3, (
                 f"organization {pair[0]}, product {pair[1]}: {consumed} licenses were consumed "
-                f"but the subscription periods hold {held[pair]}"
+                f"but the subscription periods hold {in_periods[pair]}"
             ))
 
     mismatched = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CONSUMED).filter(

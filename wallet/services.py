@@ -30,9 +30,9 @@ logger = logging.getLogger(__name__)
 class RedeemError(Exception):
     """A key that cannot be redeemed; ``code`` is a key of the form's messages.
 
-    ``empty``, ``malformed`` and ``typo`` describe the text; ``unusable``
-    covers unknown, revoked and already redeemed keys alike, so that the
-    message does not reveal whether a key exists or who redeemed it.
+    ``empty``, ``malformed`` and ``typo`` describe the text. ``unusable``
+    covers unknown, revoked and already redeemed keys alike, so the message
+    does not reveal whether a key exists or who redeemed it.
     """
 
     def __init__(self, code: str):
@@ -42,7 +42,7 @@ class RedeemError(Exception):
 
 @dataclass(frozen=True)
 class RedemptionPlan:
-    """What redeeming a key does now: how many licenses it licenses and stores."""
+    """The outcome of redeeming a key now: the licenses it consumes and stores."""
 
     product: Product
     licenses: int
