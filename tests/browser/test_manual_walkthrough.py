@@ -22,6 +22,12 @@ def scene(make_user, make_member, organization, other_organization, make_product
     return {"admin": admin, "organization": organization, "product": product, "key": key}
 
 
+def status_row(page, product):
+    """The product's row in the Overview's License status table."""
+    table = page.get_by_role("region", name="License status")
+    return table.get_by_role("row").filter(has_text=product.name)
+
+
 def test_manual_from_trial_to_licensed(live_server, page, scene):
     organization, product = scene["organization"], scene["product"]
 
@@ -39,7 +45,7 @@ def test_manual_from_trial_to_licensed(live_server, page, scene):
     page.get_by_role("link", name=product.name).first.click()
     page.get_by_role("button", name=re.compile("Start trial")).click()
     page.get_by_role("link", name="Overview").first.click()
-    row = page.get_by_role("row").filter(has_text=product.name)
+    row = status_row(page, product)
     expect(row).to_contain_text("Trial")
     expect(row).to_contain_text(re.compile(r"\b30\b"))
     expect(row).to_contain_text(re.compile(r"Activate before \d+ \w+ \d{4}, \d\d:\d\d CET"))
@@ -53,7 +59,7 @@ def test_manual_from_trial_to_licensed(live_server, page, scene):
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("main")).to_contain_text(organization.name)
     page.get_by_role("button", name="Finish").click()
-    row = page.get_by_role("row").filter(has_text=product.name)
+    row = status_row(page, product)
     expect(row).to_contain_text("Grace period")
     expect(row).to_contain_text("8 more licenses needed")
 
@@ -74,7 +80,7 @@ def test_manual_from_trial_to_licensed(live_server, page, scene):
 
     # The Overview shows the product licensed, and History shows who did what.
     page.get_by_role("navigation", name="Organization pages").get_by_role("link", name="Overview").click()
-    row = page.get_by_role("row").filter(has_text=product.name)
+    row = status_row(page, product)
     expect(row).to_contain_text("Licensed")
     page.get_by_role("navigation", name="Organization pages").get_by_role("link", name="History").click()
     history = page.get_by_role("main")
