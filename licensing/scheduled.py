@@ -152,6 +152,10 @@ def record_trial_ends(now: datetime.datetime, report: PassReport) -> None:
                 at=trial.ends_at, actor_kind=Event.ActorKind.SYSTEM, product=trial.product,
                 details={"ends_at": trial.ends_at.isoformat()},
             )
+            logger.info(
+                "Trial of %s in organization %s ended at %s",
+                trial.product.code, trial.organization_id, trial.ends_at.isoformat(),
+            )
 
         if handle_once(
             organization=trial.organization, product=trial.product,
@@ -181,6 +185,11 @@ def record_grace_ends(now: datetime.datetime, report: PassReport) -> None:
                 at=period.grace_ends_at, actor_kind=Event.ActorKind.SYSTEM,
                 product=subscription.product,
                 details={"shortfall": shortfall, "period_number": period.number},
+            )
+            logger.info(
+                "Grace period of %s in organization %s ended at %s, %s licenses short",
+                subscription.product.code, subscription.organization_id,
+                period.grace_ends_at.isoformat(), shortfall,
             )
 
         if handle_once(
@@ -296,6 +305,10 @@ def _send_reminder(milestone: Milestone, end: UpcomingEnd, days: int) -> None:
             logger.exception("Reminder %s could not be sent", milestone.pk)
 
     transaction.on_commit(send)
+    logger.info(
+        "Reminder %s (%s, %s days before) queued for %s admins of organization %s",
+        milestone.pk, end.kind, days, len(recipients), end.organization.pk,
+    )
 
 
 def _reminder_text(end: UpcomingEnd, days: int) -> tuple[str, str]:
