@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _, ngettext
 
 from licensemgr.formatting import format_instant
+from wallet.models import WalletBalance
 
 from .calendar import GRACE_DAYS
 from .models import Product, Subscription, SubscriptionPeriod, Trial
@@ -38,6 +39,12 @@ def activation_result(subscriptions: list[Subscription]) -> dict:
             subscription__in=subscriptions, number=1
         )
     }
+    wallets = dict(
+        WalletBalance.objects.filter(
+            organization_id__in={s.organization_id for s in subscriptions},
+            product_id__in={s.product_id for s in subscriptions},
+        ).values_list("product_id", "licenses")
+    )
     products = []
     for subscription in sorted(subscriptions, key=lambda s: s.product.name.lower()):
         period = first_periods[subscription.pk]
@@ -46,6 +53,10 @@ def activation_result(subscriptions: list[Subscription]) -> dict:
             "product": subscription.product.name,
             "usage": subscription.usage,
             "consumed": period.licensed_units,
+            "to_redeem": max(
+                0, subscription.usage - period.licensed_units
+                - wallets.get(subscription.product_id, 0)
+            ),
             "grace_ends_at": grace_ends_at.isoformat() if grace_ends_at else None,
         })
     return {"products": products}
@@ -70,12 +81,12 @@ def _activated_text(product: dict) -> str:
         "redeem license keys with %(count)s license before then.",
         "Activated %(product)s. Its %(days)s-day grace period ends on %(end)s: "
         "redeem license keys with %(count)s licenses before then.",
-        product["usage"],
+        product["to_redeem"],
     ) % {
         "product": product["product"],
         "days": GRACE_DAYS,
         "end": _instant(product["grace_ends_at"]),
-        "count": product["usage"],
+        "count": product["to_redeem"],
     }
 
 
@@ -96,6 +107,7 @@ def usage_result(
         "consumed": consumed,
         "status": after.status.value,
         "shortfall": after.shortfall,
+        "to_redeem": after.to_redeem,
         "licensed_units": after.licensed_units,
         "ends_at": after.ends_at.isoformat() if after.ends_at else None,
         "grace_started": before.shortfall == 0 and after.shortfall > 0,
@@ -118,7 +130,7 @@ def usage_changed_message(result: dict) -> str:
 def _usage_outcome(result: dict) -> str:
     values = {
         "product": result["product"],
-        "count": result["consumed"] or result["shortfall"],
+        "count": result["consumed"] or result.get("to_redeem", result["shortfall"]),
         "days": GRACE_DAYS,
         "end": _instant(result["ends_at"]) if result["ends_at"] else "",
         "licensed": result["licensed_units"],
@@ -133,26 +145,26 @@ def _usage_outcome(result: dict) -> str:
         ) % values
     if result["status"] == Status.GRACE and result["grace_started"]:
         return ngettext(
-            "The Wallet cannot cover the %(count)s more license needed, so a "
-            "%(days)s-day grace period started. It ends on %(end)s.",
-            "The Wallet cannot cover the %(count)s more licenses needed, so a "
-            "%(days)s-day grace period started. It ends on %(end)s.",
+            "The Wallet cannot cover the new usage, so a %(days)s-day grace period "
+            "started. Redeem %(count)s more license before it ends on %(end)s.",
+            "The Wallet cannot cover the new usage, so a %(days)s-day grace period "
+            "started. Redeem %(count)s more licenses before it ends on %(end)s.",
             values["count"],
         ) % values
     if result["status"] == Status.GRACE:
         return ngettext(
-            "%(product)s still needs %(count)s more license by %(end)s, when its "
+            "Redeem %(count)s more license of %(product)s by %(end)s, when its "
             "grace period ends.",
-            "%(product)s still needs %(count)s more licenses by %(end)s, when its "
+            "Redeem %(count)s more licenses of %(product)s by %(end)s, when its "
             "grace period ends.",
             values["count"],
         ) % values
     if result["status"] == Status.UNLICENSED:
         return ngettext(
-            "%(product)s still needs %(count)s more license and stays unlicensed "
-            "until it is redeemed.",
-            "%(product)s still needs %(count)s more licenses and stays unlicensed "
-            "until they are redeemed.",
+            "%(product)s stays unlicensed until %(count)s more license of it is "
+            "redeemed.",
+            "%(product)s stays unlicensed until %(count)s more licenses of it are "
+            "redeemed.",
             values["count"],
         ) % values
     if result["usage"] < result["old_usage"]:

@@ -236,13 +236,15 @@ def upcoming_ends(now: datetime.datetime) -> list[UpcomingEnd]:
         subscription = period.subscription
         organization, product = subscription.organization, subscription.product
         shortfall = max(0, subscription.usage - period.licensed_units)
+        wallet = wallets.get((organization.pk, product.pk), 0)
         if shortfall and period.grace_ends_at and now < period.grace_ends_at <= horizon:
             ends.append(UpcomingEnd(organization, product, Milestone.Kind.GRACE_END_REMINDER,
-                                    period.grace_ends_at, shortfall))
-        wallet = wallets.get((organization.pk, product.pk), 0)
-        if period.ends_at <= horizon and wallet < subscription.usage:
+                                    period.grace_ends_at, max(0, shortfall - wallet)))
+        # Wallet licenses go to the current shortfall first.
+        left_for_renewal = max(0, wallet - shortfall)
+        if period.ends_at <= horizon and left_for_renewal < subscription.usage:
             ends.append(UpcomingEnd(organization, product, Milestone.Kind.RENEWAL_REMINDER,
-                                    period.ends_at, subscription.usage - wallet))
+                                    period.ends_at, subscription.usage - left_for_renewal))
     return ends
 
 

@@ -47,6 +47,15 @@ class ProductState:
         return max(0, self.usage - self.licensed_units)
 
     @property
+    def to_redeem(self) -> int:
+        """Licenses still to redeem to close the shortfall, after what the wallet holds.
+
+        Redeeming that many makes the wallet cover the whole shortfall, which
+        consumes it at once.
+        """
+        return max(0, self.shortfall - self.wallet)
+
+    @property
     def days_left(self) -> int | None:
         """Whole days until ``ends_at``, counting a started day as one."""
         if self.ends_at is None or self.ends_at <= self.now:

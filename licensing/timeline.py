@@ -20,7 +20,11 @@ SPAN_AFTER = datetime.timedelta(days=400)
 
 @dataclass(frozen=True)
 class Forecast:
-    """The licenses that the next renewal needs at today's usage, against the wallet."""
+    """The licenses that the next renewal needs at today's usage, against the wallet.
+
+    ``wallet`` counts only what is left for the renewal: licenses that must
+    first close the current period's shortfall are not.
+    """
 
     renews_at: datetime.datetime
     needed: int
@@ -39,8 +43,15 @@ class Segment:
     forecast: bool = False
 
 
-def forecast_for(*, subscription: Subscription, next_renewal_at: datetime.datetime, wallet: int) -> Forecast:
-    return Forecast(renews_at=next_renewal_at, needed=subscription.usage, wallet=wallet)
+def forecast_for(
+    *, subscription: Subscription, period: SubscriptionPeriod, wallet: int
+) -> Forecast:
+    shortfall_now = max(0, subscription.usage - period.licensed_units)
+    return Forecast(
+        renews_at=period.ends_at,
+        needed=subscription.usage,
+        wallet=max(0, wallet - shortfall_now),
+    )
 
 
 def segments_for(
@@ -202,7 +213,7 @@ def overview_picture(organization, now: datetime.datetime) -> Picture:
         if subscription is not None and periods:
             upcoming = next((p for p in periods if p.ends_at > now), periods[-1])
             forecasts.append((product, forecast_for(
-                subscription=subscription, next_renewal_at=upcoming.ends_at, wallet=wallet,
+                subscription=subscription, period=upcoming, wallet=wallet,
             )))
 
     _, now_x = place([], now)

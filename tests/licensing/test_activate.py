@@ -338,6 +338,22 @@ def test_finish_activates_and_redirects(admin, organization, product):
     assert Event.objects.get().action == Event.Action.ACTIVATED
 
 
+def test_finish_counts_wallet_in_licenses_to_redeem(
+    admin, organization, admin_user, product, fill_wallet
+):
+    fill_wallet(organization, product, 10, admin_user)
+    data = accepted(selection({product: 12}), product)
+
+    response = admin.post(url(organization, "activate_finish"), data)
+
+    assert messages_of(response) == [
+        (
+            "Activated Camera Recorder. Its 30-day grace period ends on 3 Jan 2027, 09:00 CET: "
+            "redeem license keys with 2 licenses before then."
+        )
+    ]
+
+
 def test_finish_licenses_from_wallet(admin, organization, admin_user, product, fill_wallet):
     fill_wallet(organization, product, 5, admin_user)
     data = accepted(selection({product: 3}), product)

@@ -284,8 +284,8 @@ def test_usage_growth_past_wallet_starts_grace(
     assert messages_of(response) == [
         (
             "The usage of Camera Recorder is now 6 devices, up from 3. The Wallet cannot "
-            "cover the 3 more licenses needed, so a 30-day grace period started. It ends on "
-            "4 Jan 2027, 09:00 CET."
+            "cover the new usage, so a 30-day grace period started. Redeem 1 more license "
+            "before it ends on 4 Jan 2027, 09:00 CET."
         )
     ]
 
@@ -297,8 +297,8 @@ def test_usage_growth_in_grace(member_client, organization, product, activated, 
 
     assert messages_of(response) == [
         (
-            "The usage of Camera Recorder is now 4 devices, up from 3. Camera Recorder still "
-            "needs 4 more licenses by 3 Jan 2027, 09:00 CET, when its grace period ends."
+            "The usage of Camera Recorder is now 4 devices, up from 3. Redeem 4 more "
+            "licenses of Camera Recorder by 3 Jan 2027, 09:00 CET, when its grace period ends."
         )
     ]
 
@@ -310,8 +310,8 @@ def test_usage_growth_when_unlicensed(member_client, organization, product, acti
 
     assert messages_of(response) == [
         (
-            "The usage of Camera Recorder is now 4 devices, up from 3. Camera Recorder still "
-            "needs 4 more licenses and stays unlicensed until they are redeemed."
+            "The usage of Camera Recorder is now 4 devices, up from 3. Camera Recorder stays "
+            "unlicensed until 4 more licenses of it are redeemed."
         )
     ]
 

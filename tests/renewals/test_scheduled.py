@@ -191,3 +191,21 @@ def test_trial_across_dst_ends_at_same_wall_time(organization, admin_user, produ
         trial = start_trial(organization=organization, product=product, actor=admin_user)
 
     assert trial.ends_at.astimezone(STOCKHOLM) == local(2026, 4, 19, 9, 0)
+
+
+@pytest.mark.django_db
+def test_grace_reminder_counts_wallet(
+    organization, admin_user, product, make_keys, django_capture_on_commit_callbacks
+):
+    from wallet.services import redeem_key
+
+    with time_machine.travel(local(2026, 6, 1, 12, 0), tick=False) as clock:
+        [key] = make_keys(product, 10)
+        redeem_key(organization=organization, key_text=key, actor=admin_user)
+        activate(organization, product, admin_user, usage=12)
+        clock.move_to(local(2026, 6, 25, 12, 0))
+        with django_capture_on_commit_callbacks(execute=True):
+            process_due()
+
+    [message] = [m for m in mail.outbox if "grace period" in m.subject]
+    assert "at least 2 licenses" in message.body

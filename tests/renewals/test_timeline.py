@@ -127,3 +127,21 @@ def test_overview_shows_forecast_and_timeline(client, organization, admin_user, 
     assert "Redeem 3 more licenses before the renewal" in page
     assert "<svg" in page
     assert 'class="span span-grace"' in page
+
+
+def test_forecast_leaves_wallet_to_current_shortfall(client, organization, admin_user, product, make_keys):
+    [key] = make_keys(product, 10)
+    redeem_key(organization=organization, key_text=key, actor=admin_user)
+    activate_products(
+        organization=organization,
+        requests=[ActivationRequest(product=product, usage=12, terms=product.current_terms())],
+        actor=admin_user,
+    )
+    client.force_login(admin_user)
+
+    page = client.get(f"/orgs/{organization.slug}/overview/").content.decode()
+
+    # The 10 in the Wallet close the current shortfall once 2 more are redeemed,
+    # so the renewal still needs all 12.
+    assert "2 more licenses needed by" in page
+    assert "Redeem 12 more licenses before the renewal" in page
