@@ -3,6 +3,8 @@ import uuid
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from licensing.models import Product
@@ -26,6 +28,15 @@ class MemberChoiceField(forms.ModelChoiceField):
 
 INVALID_DATE = _("Enter a valid date as YYYY-MM-DD, for example 2026-12-04.")
 
+# Dates outside these bounds cannot be turned into instants in every zone,
+# and no event is that old or that new.
+EARLIEST_DATE = datetime.date(2000, 1, 1)
+LATEST_DATE = datetime.date(2999, 12, 31)
+DATE_RANGE = [
+    MinValueValidator(EARLIEST_DATE, message=_("Pick a date on or after 1 Jan 2000.")),
+    MaxValueValidator(LATEST_DATE, message=_("Pick a date on or before 31 Dec 2999.")),
+]
+
 
 class HistoryFilterForm(forms.Form):
     """The filters of the History page and its CSV export, read from the query string.
@@ -47,11 +58,11 @@ class HistoryFilterForm(forms.Form):
     )
     from_date = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": INVALID_DATE},
+        error_messages={"invalid": INVALID_DATE}, validators=DATE_RANGE,
     )
     to_date = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": INVALID_DATE},
+        error_messages={"invalid": INVALID_DATE}, validators=DATE_RANGE,
     )
 
     error_messages = {
@@ -69,8 +80,13 @@ class HistoryFilterForm(forms.Form):
             pk__in=Event.objects.filter(organization=organization, product__isnull=False)
             .values("product")
         ).order_by("name", "pk")
+        # Former members stay in the list as long as History names them.
         self.fields["member"].queryset = (
-            get_user_model().objects.filter(memberships__organization=organization)
+            get_user_model().objects.filter(
+                Q(memberships__organization=organization)
+                | Q(pk__in=Event.objects.filter(organization=organization).values("actor"))
+            )
+            .distinct()
             .order_by("email", "pk")
         )
 

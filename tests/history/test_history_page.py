@@ -391,3 +391,21 @@ def test_anonymous_is_sent_to_sign_in(client, organization):
 
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("from_date", "0001-01-01", "Pick a date on or after 1 Jan 2000."),
+        ("to_date", "9999-12-31", "Pick a date on or before 31 Dec 2999."),
+    ],
+)
+def test_out_of_range_dates_are_errors(client, admin_user, organization, field, value, message):
+    client.force_login(admin_user)
+
+    page = client.get(f"/orgs/{organization.slug}/history/", {field: value})
+    export = client.get(f"/orgs/{organization.slug}/history/export.csv", {field: value})
+
+    assert page.status_code == 200
+    assert message in page.content.decode()
+    assert export.status_code == 400
