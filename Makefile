@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Links in emails point at the server that make run starts.
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install migrate demo worker check-deploy clean
 

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "licensemgr.middleware.DatabaseBusyMiddleware",
+    "licensemgr.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "licensemgr.urls"
