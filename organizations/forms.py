@@ -19,7 +19,11 @@ class OrganizationForm(SubmissionTokenMixin, forms.ModelForm):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         choices=time_zone_choices,
-        help_text=_("Dates and times of this organization are shown in this zone."),
+        initial="UTC",
+        help_text=_(
+            "Dates and times of this organization are shown in this zone, and grace "
+            "periods end at the same local time of day as they began."
+        ),
     )
 
     class Meta:

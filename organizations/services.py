@@ -8,9 +8,15 @@ from history.services import record_event
 from .models import Membership, Organization, Role
 
 
+# Paths under /orgs/ that are pages of their own, not organizations.
+RESERVED_SLUGS = {"new"}
+
+
 def create_organization(*, name: str, country: str, time_zone: str, creator) -> Organization:
     """Create an organization with ``creator`` as its first admin."""
     base = slugify(name)[:50] or "organization"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-organization"
     for attempt in range(1, 100):
         slug = base if attempt == 1 else f"{base}-{attempt}"
         try:

@@ -274,3 +274,11 @@ def test_token_reused_for_other_name_is_rejected(client, make_user):
     assert response.status_code == HTTPStatus.OK
     assert "already submitted" in response.content.decode()
     assert Organization.objects.count() == 1
+
+
+def test_name_new_gets_a_free_slug(client, make_user):
+    client.force_login(make_user())
+
+    client.post("/orgs/new/", create_data(name="New"))
+
+    assert Organization.objects.get().slug == "new-organization"
