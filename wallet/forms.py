@@ -7,7 +7,7 @@ from history.forms import SubmissionTokenMixin
 from licensing.models import Product
 from organizations.models import Organization
 
-from .issuing import MAX_KEYS_PER_BATCH
+from .issuing import MAX_KEYS_PER_BATCH, MAX_LICENSES_PER_KEY
 from .models import LicenseKey
 
 # Long enough for a key with a space or a line break between every
@@ -96,7 +96,7 @@ class RedeemConfirmForm(RedeemForm):
 class IssueKeysForm(forms.Form):
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.all())
     licenses = forms.IntegerField(
-        label=_("Licenses per key"), min_value=1,
+        label=_("Licenses per key"), min_value=1, max_value=MAX_LICENSES_PER_KEY,
         help_text=_("How many licenses, one per unit, each key carries."),
     )
     count = forms.IntegerField(

@@ -13,6 +13,9 @@ logger = logging.getLogger(__name__)
 
 # A batch is created in one transaction and printed or shown at once, so
 # larger orders are issued in several batches.
+# Far above any real order; a wallet would need over 20,000 keys this
+# large to reach the database's integer limit of 2,147,483,647.
+MAX_LICENSES_PER_KEY = 100_000
 MAX_KEYS_PER_BATCH = 10_000
 
 
@@ -25,6 +28,10 @@ def issue_keys(
     """
     if licenses < 1:
         raise ValueError(f"A key carries at least 1 license, not {licenses}.")
+    if licenses > MAX_LICENSES_PER_KEY:
+        raise ValueError(
+            f"A key carries at most {MAX_LICENSES_PER_KEY} licenses, not {licenses}."
+        )
     if count < 1:
         raise ValueError(f"Issue at least 1 key, not {count}.")
     if count > MAX_KEYS_PER_BATCH:

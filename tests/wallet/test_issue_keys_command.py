@@ -57,9 +57,9 @@ def test_command_warns_about_unavailable_product(product):
                  "Unknown product 'no-such-product'. Known product codes: camera-recorder.",
                  id="unknown product"),
     pytest.param(["--product", "camera-recorder", "--licenses", "0", "--count", "1"],
-                 "--licenses must be at least 1, not 0.", id="no licenses"),
+                 "--licenses must be from 1 to 100000, not 0.", id="no licenses"),
     pytest.param(["--product", "camera-recorder", "--licenses", "-3", "--count", "1"],
-                 "--licenses must be at least 1, not -3.", id="negative licenses"),
+                 "--licenses must be from 1 to 100000, not -3.", id="negative licenses"),
     pytest.param(["--product", "camera-recorder", "--licenses", "1", "--count", "0"],
                  "--count must be from 1 to 10000, not 0.", id="no keys"),
     pytest.param(["--product", "camera-recorder", "--licenses", "1", "--count", "10001"],
@@ -77,3 +77,10 @@ def test_command_rejects_bad_arguments(product, arguments, message):
 
     assert message in str(error.value)
     assert not LicenseKey.objects.exists()
+
+
+def test_licenses_above_limit_rejected(product):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="from 1 to 100000"):
+        call_command("issue_keys", "--product", product.code, "--licenses", "100001", "--count", "1")

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from licensing.models import Product
-from wallet.issuing import MAX_KEYS_PER_BATCH, issue_keys
+from wallet.issuing import MAX_KEYS_PER_BATCH, MAX_LICENSES_PER_KEY, issue_keys
 from wallet.models import LicenseKey
 
 
@@ -29,8 +29,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         product = self.find_product(options["product"])
         licenses, count, order = options["licenses"], options["count"], options["order"]
-        if licenses < 1:
-            raise CommandError(f"--licenses must be at least 1, not {licenses}.")
+        if not 1 <= licenses <= MAX_LICENSES_PER_KEY:
+            raise CommandError(
+                f"--licenses must be from 1 to {MAX_LICENSES_PER_KEY}, not {licenses}."
+            )
         if not 1 <= count <= MAX_KEYS_PER_BATCH:
             raise CommandError(
                 f"--count must be from 1 to {MAX_KEYS_PER_BATCH}, not {count}. "
