@@ -11,6 +11,7 @@ reversed by guessing, so it needs no secret salt.
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -59,6 +60,9 @@ def format_key(normalized: str) -> str:
 
 
 def normalize(text: str) -> str:
+    # NFKC turns full-width letters and digits, as some keyboards type
+    # them, into their plain forms.
+    text = unicodedata.normalize("NFKC", text)
     return text.upper().translate(_IGNORED).translate(_LOOK_ALIKES)
 
 

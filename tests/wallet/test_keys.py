@@ -169,3 +169,12 @@ def test_key_row_stores_only_digest(product, make_keys):
     stored = " ".join(str(value) for value in LicenseKey.objects.values().get().values())
     for form in (key, parsed.normalized, key.lower(), parsed.normalized[:20]):
         assert form not in stored
+
+
+def test_full_width_characters_are_read_as_plain():
+    from wallet.keys import generate_key, parse_key
+
+    key = generate_key()
+    full_width = "".join(chr(ord(c) + 0xFEE0) if c != "-" else c for c in key)
+
+    assert parse_key(full_width).display == key
