@@ -9,7 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -128,8 +128,23 @@ def change_role(request: HttpRequest, member_id: int) -> HttpResponse:
 
 @organization_view(change=True)
 @admin_only
-@require_POST
+@require_http_methods(["GET", "POST"])
 def remove_member(request: HttpRequest, member_id: int) -> HttpResponse:
+    if request.method == "GET":
+        membership = get_object_or_404(
+            Membership.objects.select_related("user"),
+            organization=request.organization, pk=member_id,
+        )
+        return render(request, "organizations/confirm.html", {
+            "title": _("Remove %(email)s?") % {"email": membership.user.email},
+            "explanation": _(
+                "%(email)s will no longer see %(organization)s. An admin can invite them again."
+            ) % {"email": membership.user.email, "organization": request.organization.name},
+            "action": request.path,
+            "button": _("Remove %(email)s") % {"email": membership.user.email},
+            "form": ConfirmForm(prefix=f"remove-{member_id}"),
+        })
+
     form = ConfirmForm(request.POST, prefix=f"remove-{member_id}")
     if not form.is_valid():
         return render_members(request, {f"remove-{member_id}": form})
@@ -154,8 +169,20 @@ def remove_member(request: HttpRequest, member_id: int) -> HttpResponse:
 
 # Every member may leave, viewers included, so only membership is required.
 @organization_view()
-@require_POST
+@require_http_methods(["GET", "POST"])
 def leave(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "organizations/confirm.html", {
+            "title": _("Leave %(organization)s?") % {"organization": request.organization.name},
+            "explanation": _(
+                "After you leave, you no longer see %(organization)s. An admin can invite "
+                "you again."
+            ) % {"organization": request.organization.name},
+            "action": request.path,
+            "button": _("Leave %(organization)s") % {"organization": request.organization.name},
+            "form": ConfirmForm(prefix="leave"),
+        })
+
     form = ConfirmForm(request.POST, prefix="leave")
     if not form.is_valid():
         return render_members(request, {"leave": form})

@@ -142,13 +142,34 @@ def test_outsider_cannot_manage_members(
     assert membership_of(operator_user, organization).role == Role.OPERATOR
 
 
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("action", [a for a in ACTIONS if a != "remove"])
 def test_member_changes_refuse_get(admin_client, organization, admin_user, operator_user, action):
     url, _form = admin_actions(organization, admin_user, operator_user)[action]
 
     response = admin_client.get(url)
 
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+def test_remove_asks_for_confirmation(admin_client, organization, admin_user, operator_user):
+    url, _form = admin_actions(organization, admin_user, operator_user)["remove"]
+
+    response = admin_client.get(url)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Remove operator@example.com?" in response.content.decode()
+    assert f'action="{url}"' in response.content.decode()
+    assert membership_of(operator_user, organization).role == Role.OPERATOR
+
+
+def test_leave_asks_for_confirmation(client, organization, admin_user, viewer_user):
+    client.force_login(viewer_user)
+
+    response = client.get(f"/orgs/{organization.slug}/members/leave/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert f"Leave {organization.name}?" in response.content.decode()
+    assert membership_of(viewer_user, organization).role == Role.VIEWER
 
 
 def test_service_rejects_actor_who_is_not_admin(organization, operator_user, viewer_user):
