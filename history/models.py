@@ -162,9 +162,10 @@ class Event(models.Model):
         if self.action in MEMBERSHIP_ACTIONS:
             return _membership_text(self.action, d)
         if self.action == self.Action.WALLET_CORRECTED:
-            return _("Corrected the Wallet's %(product)s licenses by %(change)+d: %(reason)s") % {
+            text = _("Corrected the Wallet's %(product)s licenses by %(change)+d: %(reason)s") % {
                 "product": product, "change": d.get("change", 0), "reason": d.get("reason", ""),
             }
+            return " ".join([text, _consumption_text(d)]).strip()
         return self.get_action_display()
 
 

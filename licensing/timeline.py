@@ -83,7 +83,10 @@ def segments_for(
         segments.extend(_period_segments(period, subscription.usage, consumed_at.get(period.pk, []), now, tz))
 
     if subscription is not None and periods:
-        segments.extend(_coming_renewal(subscription, periods[-1], wallet, now, tz))
+        # The wallet closes the last period's shortfall before it renews anything.
+        shortfall = max(0, subscription.usage - periods[-1].licensed_units)
+        left = max(0, wallet - shortfall)
+        segments.extend(_coming_renewal(subscription, periods[-1], left, now, tz))
     return [s for s in segments if s.ends_at > s.starts_at]
 
 

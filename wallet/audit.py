@@ -28,6 +28,7 @@ EVENT_ACTIONS_OF_KIND = {
         Event.Action.USAGE_CHANGED,
         Event.Action.LICENSES_CONSUMED,
         Event.Action.RENEWED,
+        Event.Action.WALLET_CORRECTED,
     },
     LedgerEntry.Kind.CORRECTION: {Event.Action.WALLET_CORRECTED},
 }

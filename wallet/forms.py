@@ -139,12 +139,18 @@ class CorrectionForm(SubmissionTokenMixin):
             "The wallet holds fewer licenses of this product than you want to remove. "
             "Remove at most what it holds: consumed licenses cannot be taken back."
         ),
+        "too_large": _(
+            "One correction adds or removes at most 100,000 licenses. Enter a smaller "
+            "number, or split the correction and give each part its reason."
+        ),
         "token_reused": _(
             "This form was submitted already with other values. Open Correct a wallet "
             "again to make another correction."
         ),
     }
-    FIELD_OF_ERROR = {"zero": "change", "no_reason": "reason", "below_zero": "change"}
+    FIELD_OF_ERROR = {
+        "zero": "change", "no_reason": "reason", "below_zero": "change", "too_large": "change",
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

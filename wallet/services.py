@@ -332,6 +332,10 @@ def _find_usable_key(parsed: ParsedKey, *, organization: Organization, lock: boo
     return key
 
 
+# The most licenses one correction may add or remove, as many as one key carries.
+MAX_CORRECTION = 100_000
+
+
 class CorrectionError(Exception):
     """A correction that would break the wallet's rules; ``code`` keys its message."""
 
@@ -347,11 +351,14 @@ def correct_balance(
     """Add or remove licenses by hand, as ops staff do after a support case.
 
     The reason is kept in the ledger and in History. A correction never
-    takes a wallet below zero and never touches consumed licenses.
+    takes a wallet below zero and never touches consumed licenses. Added
+    licenses close the product's shortfall as a redeemed key's do.
     """
     reason = reason.strip()
     if change == 0:
         raise CorrectionError("zero")
+    if abs(change) > MAX_CORRECTION:
+        raise CorrectionError("too_large")
     if not reason:
         raise CorrectionError("no_reason")
 
@@ -374,13 +381,21 @@ def correct_balance(
             actor=actor,
             note=reason[:200],
         )
+        consumed = 0
+        if change > 0:
+            consumed = consume_shortfall(locked=locked, actor=actor, now=now, note="correction")
         record_event(
             organization=organization,
             action=Event.Action.WALLET_CORRECTED,
             at=now,
             actor=actor,
             product=product,
-            details={"change": change, "reason": reason[:200], "balance_after": balance.licenses},
+            details={
+                "change": change,
+                "reason": reason[:200],
+                "balance_after": balance.licenses,
+                "consumed": consumed,
+            },
         )
 
     logger.info(

@@ -145,3 +145,22 @@ def test_forecast_leaves_wallet_to_current_shortfall(client, organization, admin
     # so the renewal still needs all 12.
     assert "2 more licenses needed by" in page
     assert "Redeem 12 more licenses before the renewal" in page
+
+
+def test_timeline_forecast_leaves_wallet_to_current_shortfall(
+    organization, admin_user, product, make_keys
+):
+    with time_machine.travel(local(2026, 3, 11, 10, 0), tick=False):
+        [key] = make_keys(product, 10)
+        redeem_key(organization=organization, key_text=key, actor=admin_user)
+        activate_products(
+            organization=organization,
+            requests=[ActivationRequest(product=product, usage=12, terms=product.current_terms())],
+            actor=admin_user,
+        )
+        segments = segments_now(organization, product, wallet=10)
+
+    assert shape(segments)[-2:] == [
+        (Status.GRACE, local(2027, 3, 11, 10, 0), True),
+        (Status.UNLICENSED, local(2027, 4, 10, 10, 0), True),
+    ]
