@@ -10,6 +10,7 @@ once, effective at its own instant.
 
 import datetime
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from history.models import Event
 from history.services import record_event
@@ -316,6 +317,8 @@ def _send_reminder(milestone: Milestone, end: UpcomingEnd, days: int) -> None:
 def _reminder_text(end: UpcomingEnd, days: int) -> tuple[str, str]:
     names = {"product": end.product.name, "organization": end.organization.name}
     when = format_instant(end.ends_at)
+    # A started day counts as a whole one, as on the Overview.
+    days_left = max(1, math.ceil((end.ends_at - timezone.now()).total_seconds() / 86400))
     overview = settings.SITE_URL + reverse("licensing:overview", args=[end.organization.slug])
     if end.kind == Milestone.Kind.TRIAL_END_REMINDER:
         subject = _("The trial of %(product)s at %(organization)s ends soon") % names
@@ -333,7 +336,11 @@ def _reminder_text(end: UpcomingEnd, days: int) -> tuple[str, str]:
             "then, or a 30-day grace period starts at the renewal."
         ) % {**names, "count": end.licenses_needed}
     body = "\n\n".join([
-        _("It ends on %(when)s, in %(days)s days or less.") % {"when": when, "days": days},
+        ngettext(
+            "It ends on %(when)s, in %(days)s day.",
+            "It ends on %(when)s, in %(days)s days.",
+            days_left,
+        ) % {"when": when, "days": days_left},
         action,
         _("Overview: %(url)s") % {"url": overview},
         _("You receive this email as an admin of %(organization)s. Turn reminders off on the "

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models.functions import Lower
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,7 +27,7 @@ def select_organization(request):
     memberships = (
         Membership.objects.filter(user=request.user)
         .select_related("organization")
-        .order_by("organization__name")
+        .order_by(Lower("organization__name"), "organization__slug")
     )
     return render(request, "organizations/select.html", {"memberships": memberships})
 

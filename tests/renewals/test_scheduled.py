@@ -137,7 +137,7 @@ def test_late_pass_sends_only_most_urgent(
             process_due()
 
     assert len(mail.outbox) == 1
-    assert "in 7 days or less" in mail.outbox[0].body
+    assert "in 3 days." in mail.outbox[0].body
 
 
 @pytest.mark.django_db

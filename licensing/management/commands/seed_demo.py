@@ -159,8 +159,10 @@ class Command(BaseCommand):
             )
 
     def redeem_new_key(self, organization, product, licenses, actor, days_ago):
-        [text] = issue_keys(product=product, licenses=licenses, count=1, order_reference="demo-sold")
         with clock_at(timezone.now() - datetime.timedelta(days=days_ago)):
+            [text] = issue_keys(
+                product=product, licenses=licenses, count=1, order_reference="demo-sold"
+            )
             redeem_key(organization=organization, key_text=text, actor=actor)
 
     def replace_demo_keys(self, products: dict[str, Product]) -> list[tuple[Product, int, str]]:
