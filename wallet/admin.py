@@ -76,7 +76,18 @@ class LicenseKeyAdmin(ReadOnlyAdmin):
         return queryset.filter(digest=parsed.digest), False
 
     @admin.action(description=_("Revoke selected keys"), permissions=["revoke"])
-    def revoke_selected(self, request: HttpRequest, queryset) -> None:
+    def revoke_selected(self, request: HttpRequest, queryset):
+        # Revoking cannot be undone, so the action first shows the keys and
+        # acts only when that page is submitted, as Django's delete does.
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(request, "wallet/admin/revoke_confirm.html", {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Revoke license keys?"),
+                "keys": queryset.select_related("product", "redeemed_by"),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            })
+
         selected = queryset.count()
         revoked = revoke_keys(key_ids=queryset.values_list("pk", flat=True))
         if revoked:

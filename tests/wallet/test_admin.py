@@ -122,10 +122,27 @@ def test_search_with_typo_warns(ops_client, product, make_keys):
 
 
 def revoke(client, keys):
+    """Choose the action, then confirm it on the page that lists the keys."""
     return client.post(reverse(CHANGELIST), {
         "action": "revoke_selected",
         "_selected_action": [key.pk for key in keys],
+        "confirmed": "yes",
     })
+
+
+def test_revoke_asks_for_confirmation_first(ops_client, make_keys, product):
+    [key] = make_keys(product, 3)
+    stored = LicenseKey.objects.get()
+
+    response = ops_client.post(reverse(CHANGELIST), {
+        "action": "revoke_selected", "_selected_action": [stored.pk],
+    })
+
+    assert response.status_code == 200
+    assert "Revoke license keys?" in response.content.decode()
+    assert f"…{stored.last_characters}" in response.content.decode()
+    stored.refresh_from_db()
+    assert stored.revoked_at is None
 
 
 def test_revoke_skips_redeemed_keys(ops_client, organization, admin_user, product, make_keys):
