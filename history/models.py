@@ -102,72 +102,12 @@ class Event(models.Model):
 
     def summary(self) -> str:
         """Describe what happened, in the reader's language."""
-        d = self.details
-        product = d.get("product_name", "")
-        if self.action == self.Action.ORGANIZATION_CREATED:
-            return _("Created the organization %(name)s.") % {"name": d.get("name", "")}
-        if self.action == self.Action.ORGANIZATION_CHANGED:
-            return _organization_changes_text(d.get("changes", {}))
-        if self.action == self.Action.TRIAL_STARTED:
-            return _("Started a %(days)s-day trial of %(product)s.") % {
-                "days": d.get("trial_days"), "product": product,
-            }
-        if self.action == self.Action.ACTIVATED:
-            text = _(
-                "Activated %(product)s and accepted its terms, version %(version)s, "
-                "with a usage of %(usage)s."
-            ) % {"product": product, "version": d.get("terms_version"), "usage": d.get("usage")}
-            return " ".join([text, _consumption_text(d)])
-        if self.action == self.Action.KEY_REDEEMED:
-            text = ngettext(
-                "Redeemed license key …%(last)s with %(count)s license of %(product)s.",
-                "Redeemed license key …%(last)s with %(count)s licenses of %(product)s.",
-                d.get("licenses", 0),
-            ) % {"last": d.get("key_end", ""), "count": d.get("licenses"), "product": product}
-            return " ".join([text, _consumption_text(d)])
-        if self.action == self.Action.USAGE_CHANGED:
-            text = _("Changed the usage of %(product)s from %(old)s to %(new)s.") % {
-                "product": product, "old": d.get("old_usage"), "new": d.get("new_usage"),
-            }
-            return " ".join([text, _consumption_text(d)])
-        if self.action == self.Action.LICENSES_CONSUMED:
-            return _consumption_text(d)
-        if self.action == self.Action.RENEWED:
-            text = _("Renewed %(product)s for year %(number)s at a usage of %(usage)s.") % {
-                "product": product, "number": d.get("period_number"), "usage": d.get("usage"),
-            }
-            if not d.get("consumed") and d.get("usage"):
-                text = " ".join([text, _("The Wallet could not cover the renewal.")])
-            return " ".join([text, _consumption_text(d)])
-        if self.action == self.Action.TRIAL_ENDED:
-            return _("The trial of %(product)s ended.") % {"product": product}
-        if self.action == self.Action.GRACE_ENDED:
-            return ngettext(
-                "The grace period of %(product)s ended with %(count)s license missing: "
-                "it is unlicensed.",
-                "The grace period of %(product)s ended with %(count)s licenses missing: "
-                "it is unlicensed.",
-                d.get("shortfall", 0),
-            ) % {"product": product, "count": d.get("shortfall")}
-        if self.action == self.Action.REMINDER_SENT:
-            return ngettext(
-                "Emailed %(count)s admin: %(subject)s",
-                "Emailed %(count)s admins: %(subject)s",
-                d.get("recipients", 0),
-            ) % {"count": d.get("recipients"), "subject": d.get("subject", "")}
-        if self.action == self.Action.REMINDERS_CHANGED:
-            if d.get("enabled"):
-                return _("Turned email reminders on.")
-            return _("Turned email reminders off.")
         if self.action in MEMBERSHIP_ACTIONS:
-            return _membership_text(self.action, d)
-        if self.action == self.Action.WALLET_CORRECTED:
-            text = _("Corrected the Wallet's %(product)s licenses by %(change)+d: %(reason)s") % {
-                "product": product, "change": d.get("change", 0), "reason": d.get("reason", ""),
-            }
-            return " ".join([text, _consumption_text(d)]).strip()
-        return self.get_action_display()
-
+            return _membership_text(self.action, self.details)
+        describe = _SUMMARIES.get(self.action)
+        if describe is None:
+            return self.get_action_display()
+        return describe(self.details, self.details.get("product_name", ""))
 
 MEMBERSHIP_ACTIONS = {
     Event.Action.MEMBER_INVITED,
@@ -267,3 +207,99 @@ class Submission(models.Model):
     class Meta:
         verbose_name = _("submission")
         verbose_name_plural = _("submissions")
+
+
+
+def _with_consumption(text: str, details: dict) -> str:
+    return " ".join([text, _consumption_text(details)]).strip()
+
+
+def _activated_text(d: dict, product: str) -> str:
+    text = _(
+        "Activated %(product)s and accepted its terms, version %(version)s, "
+        "with a usage of %(usage)s."
+    ) % {"product": product, "version": d.get("terms_version"), "usage": d.get("usage")}
+    return _with_consumption(text, d)
+
+
+def _key_redeemed_text(d: dict, product: str) -> str:
+    text = ngettext(
+        "Redeemed license key …%(last)s with %(count)s license of %(product)s.",
+        "Redeemed license key …%(last)s with %(count)s licenses of %(product)s.",
+        d.get("licenses", 0),
+    ) % {"last": d.get("key_end", ""), "count": d.get("licenses"), "product": product}
+    return _with_consumption(text, d)
+
+
+def _usage_changed_text(d: dict, product: str) -> str:
+    text = _("Changed the usage of %(product)s from %(old)s to %(new)s.") % {
+        "product": product, "old": d.get("old_usage"), "new": d.get("new_usage"),
+    }
+    return _with_consumption(text, d)
+
+
+def _renewed_text(d: dict, product: str) -> str:
+    text = _("Renewed %(product)s for year %(number)s at a usage of %(usage)s.") % {
+        "product": product, "number": d.get("period_number"), "usage": d.get("usage"),
+    }
+    if not d.get("consumed") and d.get("usage"):
+        text = " ".join([text, _("The Wallet could not cover the renewal.")])
+    return _with_consumption(text, d)
+
+
+def _grace_ended_text(d: dict, product: str) -> str:
+    return ngettext(
+        "The grace period of %(product)s ended with %(count)s license missing: "
+        "it is unlicensed.",
+        "The grace period of %(product)s ended with %(count)s licenses missing: "
+        "it is unlicensed.",
+        d.get("shortfall", 0),
+    ) % {"product": product, "count": d.get("shortfall")}
+
+
+def _reminder_sent_text(d: dict, product: str) -> str:
+    return ngettext(
+        "Emailed %(count)s admin: %(subject)s",
+        "Emailed %(count)s admins: %(subject)s",
+        d.get("recipients", 0),
+    ) % {"count": d.get("recipients"), "subject": d.get("subject", "")}
+
+
+def _reminders_changed_text(d: dict, product: str) -> str:
+    if d.get("enabled"):
+        return _("Turned email reminders on.")
+    return _("Turned email reminders off.")
+
+
+def _wallet_corrected_text(d: dict, product: str) -> str:
+    text = _("Corrected the Wallet's %(product)s licenses by %(change)+d: %(reason)s") % {
+        "product": product, "change": d.get("change", 0), "reason": d.get("reason", ""),
+    }
+    return _with_consumption(text, d)
+
+
+# The sentence of each action, from the event's details and product name.
+_SUMMARIES = {
+    Event.Action.ORGANIZATION_CREATED: lambda d, product: (
+        _("Created the organization %(name)s.") % {"name": d.get("name", "")}
+    ),
+    Event.Action.ORGANIZATION_CHANGED: lambda d, product: (
+        _organization_changes_text(d.get("changes", {}))
+    ),
+    Event.Action.TRIAL_STARTED: lambda d, product: (
+        _("Started a %(days)s-day trial of %(product)s.")
+        % {"days": d.get("trial_days"), "product": product}
+    ),
+    Event.Action.ACTIVATED: _activated_text,
+    Event.Action.KEY_REDEEMED: _key_redeemed_text,
+    Event.Action.USAGE_CHANGED: _usage_changed_text,
+    Event.Action.LICENSES_CONSUMED: lambda d, product: _consumption_text(d),
+    Event.Action.RENEWED: _renewed_text,
+    Event.Action.TRIAL_ENDED: lambda d, product: (
+        _("The trial of %(product)s ended.") % {"product": product}
+    ),
+    Event.Action.GRACE_ENDED: _grace_ended_text,
+    Event.Action.REMINDER_SENT: _reminder_sent_text,
+    Event.Action.REMINDERS_CHANGED: _reminders_changed_text,
+    Event.Action.WALLET_CORRECTED: _wallet_corrected_text,
+}
