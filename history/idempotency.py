@@ -1,10 +1,11 @@
 """Idempotent state changes: each submission token acts at most once.
 
 The token row is inserted first, in the same transaction as the change.
-A concurrent request with the same token blocks on the unique index until
-the first commits, then fails on it and returns the first one's result;
-if the first rolls back, the second runs instead. So a token's change
-happens once or not at all, never twice.
+On PostgreSQL a concurrent request with the same token blocks on the
+unique index until the first commits, then fails on it and returns the
+first one's result. If the first rolls back, the second runs instead, so
+a token's change happens once or not at all. SQLite runs one writing
+transaction at a time, which gives the same outcome.
 """
 
 import hashlib

@@ -8,7 +8,7 @@ logger = logging.getLogger(__name__)
 
 
 class DatabaseBusyMiddleware:
-    """Answer a conflict that outlasted its retries with a page saying what to do."""
+    """Render a page that says what to do when a conflict outlasted its retries."""
 
     def __init__(self, get_response):
         self.get_response = get_response

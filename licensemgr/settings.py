@@ -114,8 +114,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-# The cache holds rate limits, so it lives in the database that every app
-# server shares; `manage.py createcachetable` creates its table.
+# The cache stores rate limits, so it lives in the database that every app
+# server shares. `manage.py createcachetable` creates its table.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -255,6 +255,6 @@ LOGGING = {
 # The address of the product as people reach it, for links in emails.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Where the "Where to buy licenses" page sends people whose country has no
-# listed reseller yet.
+# The vendor's sales page, linked from "Where to buy licenses" for
+# countries with no listed reseller yet.
 VENDOR_SALES_URL = os.environ.get("VENDOR_SALES_URL", "")

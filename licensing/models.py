@@ -134,7 +134,7 @@ class SubscriptionPeriod(models.Model):
 
 
 class TermsAcceptance(models.Model):
-    """Who accepted which version of a product's terms, for which organization, and when."""
+    """A record of one acceptance of a product's terms: version, organization, person and time."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="terms_acceptances"

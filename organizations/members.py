@@ -228,8 +228,8 @@ def check_address(invitation: Invitation, user) -> None:
 
     The address counts if it is verified in allauth, or if it is the
     account's address and allauth has no record of it at all (accounts
-    made by createsuperuser). An address that allauth holds unverified
-    does not count, so nobody joins with an address they only typed.
+    made by createsuperuser). An address that allauth stores as unverified
+    does not count, so no one joins with an address they only typed.
     """
     addresses = EmailAddress.objects.filter(user=user, email__iexact=invitation.email)
     if addresses.filter(verified=True).exists():

@@ -1,7 +1,7 @@
 """User and group admin that staff cannot use to raise their own permissions.
 
 Only superusers grant permissions. A staff member allowed to change users
-can still fix names and addresses, but sees the permission fields read
+can still fix names and addresses, but gets the permission fields read
 only, and cannot change groups at all, because a group they belong to
 would carry new permissions to themselves.
 """

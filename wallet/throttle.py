@@ -2,7 +2,7 @@
 
 Keys have 120 random bits, so guessing one is hopeless; the limit keeps
 people from trying anyway and keeps such attempts visible in the log.
-Counts live in the shared cache, so every app server sees the same ones.
+Counts live in the shared cache, so every app server reads the same ones.
 """
 
 import logging

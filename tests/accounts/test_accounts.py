@@ -43,7 +43,7 @@ def test_confirming_email_signs_in(client):
 
 @pytest.mark.parametrize("variant", ["taken@example.com", "TAKEN@example.com", "Taken@Example.COM"])
 def test_sign_up_with_taken_address_any_case(client, make_user, variant):
-    # The page does not reveal that the address is taken; the owner is told by email.
+    # The page does not reveal that the address is taken. The owner gets an email instead.
     make_user("taken@example.com")
 
     response = sign_up(client, variant)

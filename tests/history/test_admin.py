@@ -112,12 +112,12 @@ def test_admin_shows_submissions_read_only(superuser_client, organization, admin
         user=admin_user, fingerprint="f" * 64, result={"ok": True},
     )
 
-    shown = superuser_client.get(f"/admin/history/submission/{submission.pk}/change/")
+    change_page = superuser_client.get(f"/admin/history/submission/{submission.pk}/change/")
     deleted = superuser_client.post(
         f"/admin/history/submission/{submission.pk}/delete/", {"post": "yes"}
     )
 
-    assert shown.status_code == HTTPStatus.OK
-    assert shown.context["has_change_permission"] is False
+    assert change_page.status_code == HTTPStatus.OK
+    assert change_page.context["has_change_permission"] is False
     assert deleted.status_code == HTTPStatus.FORBIDDEN
     assert Submission.objects.filter(pk=submission.pk).exists()

@@ -78,29 +78,29 @@ def test_key_list_shows_last_characters(ops_client, organization, admin_user, pr
     pytest.param(lambda key: key.replace("-", "\n"), id="line breaks"),
 ])
 def test_search_by_full_key_finds_it(ops_client, product, make_keys, typed):
-    wanted, other = make_keys(product, 5, count=2)
+    target, other = make_keys(product, 5, count=2)
 
-    response = ops_client.get(reverse(CHANGELIST), {"q": typed(wanted)})
+    response = ops_client.get(reverse(CHANGELIST), {"q": typed(target)})
 
-    assert listed_keys(response) == [key_of(wanted)]
+    assert listed_keys(response) == [key_of(target)]
 
 
 def test_search_by_last_characters(ops_client, product, make_keys):
-    wanted, other = make_keys(product, 5, count=2)
+    target, other = make_keys(product, 5, count=2)
 
-    response = ops_client.get(reverse(CHANGELIST), {"q": f"…{wanted[-4:].lower()}"})
+    response = ops_client.get(reverse(CHANGELIST), {"q": f"…{target[-4:].lower()}"})
 
-    assert key_of(wanted) in listed_keys(response)
-    assert (key_of(other) in listed_keys(response)) == (other[-4:] == wanted[-4:])
+    assert key_of(target) in listed_keys(response)
+    assert (key_of(other) in listed_keys(response)) == (other[-4:] == target[-4:])
 
 
 def test_search_by_order_reference(ops_client, product, make_keys):
-    [wanted] = issue_keys(product=product, licenses=3, count=1, order_reference="PO-5521")
+    [target] = issue_keys(product=product, licenses=3, count=1, order_reference="PO-5521")
     make_keys(product, 3)
 
     response = ops_client.get(reverse(CHANGELIST), {"q": "PO-5521"})
 
-    assert listed_keys(response) == [key_of(wanted)]
+    assert listed_keys(response) == [key_of(target)]
 
 
 def test_search_by_unissued_key_finds_nothing(ops_client, product, make_keys):

@@ -27,8 +27,8 @@ def key_from(body: str) -> str:
     return body + check_character(body)
 
 
-# Fixed keys, so that a failure names the key; the last two contain the
-# neighbours 0 and Z that the Luhn mod 32 scheme cannot tell apart.
+# Fixed keys, so that a failure names the key. The last two contain the
+# neighbours 0 and Z, whose swap a Luhn mod 32 check does not detect.
 TABLE_KEYS = [
     key_from("0123456789ABCDEFGHJKMNPQ"),
     key_from("ZYXWVTSRQPNMKJHGFEDCBA98"),

@@ -169,7 +169,7 @@ class Command(BaseCommand):
         LicenseKey.objects.filter(
             order_reference=DEMO_ORDER, redeemed_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
-        wanted = [
+        demo_keys = [
             (products["perimeter-analytics"], 4),
             (products["perimeter-analytics"], 10),
             (products["vantage-recorder"], 12),
@@ -179,5 +179,5 @@ class Command(BaseCommand):
             (product, licenses, issue_keys(
                 product=product, licenses=licenses, count=1, order_reference=DEMO_ORDER
             )[0])
-            for product, licenses in wanted
+            for product, licenses in demo_keys
         ]
