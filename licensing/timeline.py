@@ -181,7 +181,10 @@ def overview_picture(organization, now: datetime.datetime) -> Picture:
     from wallet.models import LedgerEntry, WalletBalance
 
     tz = organization.tzinfo
-    trials = {t.product_id: t for t in Trial.objects.filter(organization=organization)}
+    trials = {
+        t.product_id: t
+        for t in Trial.objects.filter(organization=organization).select_related("product")
+    }
     subscriptions = {
         s.product_id: s
         for s in Subscription.objects.filter(organization=organization)
@@ -198,8 +201,7 @@ def overview_picture(organization, now: datetime.datetime) -> Picture:
         .values_list("period_id", "created_at")
     ):
         consumed_at[period_id].append(at)
-    products = {t.product_id: t.product for t in Trial.objects.filter(
-        organization=organization).select_related("product")}
+    products = {product_id: trial.product for product_id, trial in trials.items()}
     products.update({s.product_id: s.product for s in subscriptions.values()})
 
     rows, forecasts = [], []
